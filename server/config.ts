@@ -1,0 +1,167 @@
+/**
+ * The one place that reads the environment. Every variable is declared here with its default and
+ * meaning (mirrored in `.env.example`), validated once at start; the rest of the code receives a
+ * typed, frozen `Config`.
+ */
+import path from 'node:path';
+import Joi from 'joi';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type LogLevel = 'error' | 'warn' | 'info' | 'http' | 'debug';
+
+export interface Config {
+  /** HTTP port; 0 picks a free one (tests). */
+  port: number;
+  /** Interface the HTTP server binds to. */
+  host: string;
+  /** Address the CRMs and websites reach this server at; used in webhook and widget URLs. */
+  publicUrl: string;
+  /** PostgreSQL connection string; unset means embedded PGlite in `dataDir`. */
+  databaseUrl: string | undefined;
+  /** Redis connection string for BullMQ; unset means the durable jobs table in the database. */
+  redisUrl: string | undefined;
+  /** Prefix of every Redis key the queue writes, so several installations can share one Redis. */
+  queuePrefix: string;
+  /** 32-byte key for OAuth tokens at rest (AES-256-GCM); unset outside production: kept in `dataDir`. */
+  encryptionKey: Buffer | undefined;
+  amocrm: {
+    clientId: string | undefined;
+    clientSecret: string | undefined;
+    redirectUri: string | undefined;
+    baseUrl: string | undefined;
+  };
+  bitrix24: {
+    clientId: string | undefined;
+    clientSecret: string | undefined;
+    oauthUrl: string;
+  };
+  /** Bearer token of the admin API; unset means the admin API answers 401 to everyone. */
+  adminToken: string | undefined;
+  /** Embedded database files, generated keys, demo data. */
+  dataDir: string;
+  logLevel: LogLevel;
+  nodeEnv: NodeEnv;
+  /** How long SIGTERM waits for in-flight requests and jobs before closing anyway. */
+  shutdownTimeoutMs: number;
+  /** Jobs a worker process runs at once per queue. */
+  workerConcurrency: number;
+}
+
+/** Thrown by `loadConfig`; its message names every bad variable and what is allowed. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const url = (schemes: string[]) => Joi.string().trim().uri({ scheme: schemes });
+
+const schema = Joi.object({
+  PORT: Joi.number().integer().min(0).max(65535).default(3000),
+  HOST: Joi.string().trim().hostname().default('0.0.0.0'),
+  PUBLIC_URL: url(['http', 'https']),
+  DATABASE_URL: url(['postgres', 'postgresql']),
+  REDIS_URL: url(['redis', 'rediss']),
+  QUEUE_PREFIX: Joi.string().trim().pattern(/^[A-Za-z0-9_.-]{1,64}$/).default('longfunnel')
+    .messages({ 'string.pattern.base': '"QUEUE_PREFIX" must be 1-64 letters, digits, "_", "." or "-"' }),
+  ENCRYPTION_KEY: Joi.string().trim().pattern(/^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=)$/).messages({
+    'string.pattern.base':
+      '"ENCRYPTION_KEY" must be 32 bytes written as 64 hex characters or 44 base64 characters (openssl rand -hex 32)',
+  }),
+  AMOCRM_CLIENT_ID: Joi.string().trim(),
+  AMOCRM_CLIENT_SECRET: Joi.string().trim(),
+  AMOCRM_REDIRECT_URI: url(['http', 'https']),
+  AMOCRM_BASE_URL: url(['http', 'https']),
+  BITRIX24_CLIENT_ID: Joi.string().trim(),
+  BITRIX24_CLIENT_SECRET: Joi.string().trim(),
+  BITRIX24_OAUTH_URL: url(['http', 'https']).default('https://oauth.bitrix.info'),
+  ADMIN_TOKEN: Joi.string().trim().min(16).messages({
+    'string.min': '"ADMIN_TOKEN" must be at least 16 characters (openssl rand -hex 24)',
+  }),
+  DATA_DIR: Joi.string().trim().default('./data'),
+  LOG_LEVEL: Joi.string().trim().valid('error', 'warn', 'info', 'http', 'debug').default('info'),
+  NODE_ENV: Joi.string().trim().valid('development', 'production', 'test').default('development'),
+  SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).max(600_000).default(10_000),
+  WORKER_CONCURRENCY: Joi.number().integer().min(1).max(256).default(4),
+})
+  // Tokens are only safe at rest when the key lives outside the database it protects.
+  .when(Joi.object({ NODE_ENV: Joi.valid('production').required() }).unknown(), {
+    then: Joi.object({ ENCRYPTION_KEY: Joi.required() }),
+  })
+  .when(Joi.object({ DATABASE_URL: Joi.exist() }).unknown(), {
+    then: Joi.object({ ENCRYPTION_KEY: Joi.required() }),
+  })
+  .and('AMOCRM_CLIENT_ID', 'AMOCRM_CLIENT_SECRET')
+  .and('BITRIX24_CLIENT_ID', 'BITRIX24_CLIENT_SECRET')
+  .unknown(true);
+
+const declaredVariables = Object.keys(schema.describe().keys ?? {});
+
+/** Environment variables this module understands (for docs and tests). */
+export function configVariableNames(): string[] {
+  return [...declaredVariables];
+}
+
+function parseKey(value: string | undefined): Buffer | undefined {
+  if (value === undefined) return undefined;
+  return /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
+}
+
+function blankToUndefined(env: NodeJS.ProcessEnv): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const name of declaredVariables) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== '') picked[name] = value;
+  }
+  return picked;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const { value, error } = schema.validate(blankToUndefined(env), {
+    abortEarly: false,
+    convert: true,
+    errors: { wrap: { label: '"' } },
+    messages: { 'any.required': '{{#label}} is required when NODE_ENV=production or DATABASE_URL is set' },
+  });
+  if (error) {
+    throw new ConfigError(error.details.map((detail) => describeProblem(detail, env)));
+  }
+  const port: number = value.PORT;
+  return Object.freeze({
+    port,
+    host: value.HOST,
+    publicUrl: (value.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    databaseUrl: value.DATABASE_URL,
+    redisUrl: value.REDIS_URL,
+    queuePrefix: value.QUEUE_PREFIX,
+    encryptionKey: parseKey(value.ENCRYPTION_KEY),
+    amocrm: Object.freeze({
+      clientId: value.AMOCRM_CLIENT_ID,
+      clientSecret: value.AMOCRM_CLIENT_SECRET,
+      redirectUri: value.AMOCRM_REDIRECT_URI,
+      baseUrl: value.AMOCRM_BASE_URL?.replace(/\/+$/, ''),
+    }),
+    bitrix24: Object.freeze({
+      clientId: value.BITRIX24_CLIENT_ID,
+      clientSecret: value.BITRIX24_CLIENT_SECRET,
+      oauthUrl: value.BITRIX24_OAUTH_URL.replace(/\/+$/, ''),
+    }),
+    adminToken: value.ADMIN_TOKEN,
+    dataDir: path.resolve(value.DATA_DIR),
+    logLevel: value.LOG_LEVEL,
+    nodeEnv: value.NODE_ENV,
+    shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
+    workerConcurrency: value.WORKER_CONCURRENCY,
+  });
+}
+
+const secretVariables = new Set(['ENCRYPTION_KEY', 'AMOCRM_CLIENT_SECRET', 'BITRIX24_CLIENT_SECRET', 'ADMIN_TOKEN']);
+
+function describeProblem(detail: Joi.ValidationErrorItem, env: NodeJS.ProcessEnv): string {
+  const name = String(detail.path[0] ?? detail.context?.key ?? '');
+  const raw = env[name];
+  // A secret's value must not reach a terminal or a log, even when it is wrong.
+  const got = raw === undefined || secretVariables.has(name) ? '' : ` (got ${JSON.stringify(raw)})`;
+  return `${detail.message}${got}`;
+}

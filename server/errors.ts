@@ -1,0 +1,72 @@
+/**
+ * The one error type that reaches HTTP clients. A route throws (or passes on) an `AppError`; the
+ * error middleware turns it into `{"error": {"code", "message"}}` with its status. Anything else
+ * thrown is a bug and answers 500 `internal_error` without leaking its message.
+ */
+
+export type ErrorCode =
+  | 'bad_request'
+  | 'invalid_json'
+  | 'validation_failed'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'route_not_found'
+  | 'method_not_allowed'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'service_unavailable'
+  | 'internal_error';
+
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    /** Extra machine-readable facts for the client, e.g. which fields failed validation. */
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+
+  static badRequest(message: string, details?: unknown): AppError {
+    return new AppError(400, 'bad_request', message, details);
+  }
+
+  static validation(message: string, details?: unknown): AppError {
+    return new AppError(422, 'validation_failed', message, details);
+  }
+
+  static unauthorized(message = 'Authentication is required'): AppError {
+    return new AppError(401, 'unauthorized', message);
+  }
+
+  static forbidden(message = 'Not allowed'): AppError {
+    return new AppError(403, 'forbidden', message);
+  }
+
+  static notFound(message: string): AppError {
+    return new AppError(404, 'not_found', message);
+  }
+
+  static conflict(message: string): AppError {
+    return new AppError(409, 'conflict', message);
+  }
+
+  static unavailable(message: string, details?: unknown): AppError {
+    return new AppError(503, 'service_unavailable', message, details);
+  }
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+export function errorBody(error: AppError): ErrorBody {
+  return {
+    error: { code: error.code, message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) },
+  };
+}

@@ -1,0 +1,5 @@
+/** The product's features, in the order their routes are mounted. A new feature is one line here. */
+import { adminQueuesFeature } from './admin/queueRoutes.js';
+import type { Feature } from './runtime.js';
+
+export const productionFeatures: readonly Feature[] = [adminQueuesFeature];

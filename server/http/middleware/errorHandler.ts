@@ -1,0 +1,49 @@
+/**
+ * The one error path. Every error a route passes on ends here and leaves as
+ * `{"error": {"code", "message"}}`; unknown errors are logged with their stack and answered as 500
+ * without their message (it may hold internals).
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError, errorBody } from '../../errors.js';
+import { errorMeta, type Logger } from '../../observability/logger.js';
+
+/** Maps the errors body-parser raises (bad JSON, too large, bad charset) to AppErrors. */
+function fromBodyParser(error: unknown): AppError | undefined {
+  const type = (error as { type?: unknown } | null)?.type;
+  switch (type) {
+    case 'entity.parse.failed':
+      return new AppError(400, 'invalid_json', 'The request body is not valid JSON');
+    case 'entity.too.large':
+      return new AppError(413, 'payload_too_large', 'The request body is too large');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new AppError(415, 'unsupported_media_type', 'The request body encoding is not supported');
+    case 'request.aborted':
+      return new AppError(400, 'bad_request', 'The request was aborted while its body was read');
+    default:
+      return undefined;
+  }
+}
+
+export function routeNotFound(): RequestHandler {
+  return (req, _res, next) => {
+    next(new AppError(404, 'route_not_found', `No route for ${req.method} ${req.path}`));
+  };
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const appError = error instanceof AppError ? error : fromBodyParser(error);
+    if (appError) {
+      if (appError.status >= 500) logger.error('request failed', { method: req.method, path: req.path, code: appError.code });
+      res.status(appError.status).json(errorBody(appError));
+      return;
+    }
+    logger.error('unhandled error in request', { method: req.method, path: req.path, ...errorMeta(error) });
+    res.status(500).json(errorBody(new AppError(500, 'internal_error', 'Something went wrong on our side; it has been logged')));
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Prometheus metrics of one process. One registry per app instance (tests start several in one
+ * process); names follow Prometheus conventions and carry the `longfunnel_` prefix.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface QueueDepthSource {
+  /** Job counts by state for every queue this process knows; called on each scrape. */
+  depths(): Promise<Array<{ queue: string; state: string; count: number }>>;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Counter({
+    name: 'longfunnel_http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpDuration = new Histogram({
+    name: 'longfunnel_http_request_duration_seconds',
+    help: 'Time from request to response, by method and route pattern',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly jobOutcomes = new Counter({
+    name: 'longfunnel_jobs_total',
+    help: 'Jobs finished by this process, by queue and outcome (completed, retried, failed)',
+    labelNames: ['queue', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly jobDuration = new Histogram({
+    name: 'longfunnel_job_duration_seconds',
+    help: 'Time a job handler ran, by queue',
+    labelNames: ['queue'] as const,
+    buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60],
+    registers: [this.registry],
+  });
+
+  readonly crmRequests = new Counter({
+    name: 'longfunnel_crm_requests_total',
+    help: 'Requests made to a CRM API, by CRM and HTTP status (or "error" when no answer came)',
+    labelNames: ['crm', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly queueDepth: Gauge<'queue' | 'state'>;
+
+  private queueDepthSource: QueueDepthSource | undefined;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'longfunnel_' });
+    const metrics = this;
+    this.queueDepth = new Gauge({
+      name: 'longfunnel_queue_jobs',
+      help: 'Jobs in each queue by state (waiting, delayed, active, failed), read at scrape time',
+      labelNames: ['queue', 'state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const source = metrics.queueDepthSource;
+        if (!source) return;
+        this.reset();
+        // An unreachable queue must not break the whole scrape; /readyz reports it.
+        const depths = await source.depths().catch(() => []);
+        for (const { queue, state, count } of depths) this.set({ queue, state }, count);
+      },
+    });
+  }
+
+  /** Makes scrapes report the depth of the given queues. */
+  watchQueueDepth(source: QueueDepthSource): void {
+    this.queueDepthSource = source;
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Assembles one process: storage, migrations, queue, then the HTTP server and/or the workers of every
+ * feature, and takes them apart again in order on shutdown. The CLI and the tests both start the
+ * product through `startRuntime`, so they run the same thing.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Router } from 'express';
+import type { Config } from './config.js';
+import { createApp } from './http/app.js';
+import { healthRoutes } from './http/routes/health.js';
+import { createLogger, errorMeta, type Logger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+import type { JobHandler, JobQueue } from './queue/jobQueue.js';
+import { openQueue } from './queue/openQueue.js';
+import type { Database } from './storage/database.js';
+import { withTimeout } from './storage/database.js';
+import { migrate } from './storage/migrate.js';
+import { openDatabase } from './storage/openDatabase.js';
+
+export type Role = 'all' | 'server' | 'worker';
+
+export interface FeatureDeps {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  db: Database;
+  queue: JobQueue;
+  /** Every queue the features declare, worked on here or not (for metrics and the admin API). */
+  queueNames: readonly string[];
+}
+
+export interface WorkerRegistration {
+  queue: string;
+  handler: JobHandler<never>;
+  /** Defaults to WORKER_CONCURRENCY. */
+  concurrency?: number;
+}
+
+/** A slice of the product: the routes it serves and the queues it works on. */
+export interface Feature {
+  name: string;
+  /** Queues this feature adds jobs to or works on. */
+  queues?: readonly string[];
+  routers?(deps: FeatureDeps): Router[];
+  workers?(deps: FeatureDeps): WorkerRegistration[];
+}
+
+export interface RuntimeOptions {
+  config: Config;
+  role: Role;
+  features: readonly Feature[];
+  logger?: Logger;
+}
+
+export interface Runtime {
+  readonly deps: FeatureDeps;
+  /** The bound HTTP address (every role serves at least /healthz, /readyz and /metrics). */
+  readonly url: string;
+  /** Graceful stop; resolves when everything is closed. Safe to call twice. */
+  stop(reason: string): Promise<{ clean: boolean }>;
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/** Stops accepting connections and waits for in-flight requests; idle keep-alive sockets are closed at once. */
+async function closeHttpServer(server: http.Server, timeoutMs: number): Promise<boolean> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+  server.closeIdleConnections();
+  try {
+    return await withTimeout(closed, timeoutMs, 'in-flight requests').then(() => true, () => false);
+  } finally {
+    clearInterval(idleSweep);
+    server.closeAllConnections();
+  }
+}
+
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const { config, role } = options;
+  const logger = options.logger ?? createLogger({ level: config.logLevel, nodeEnv: config.nodeEnv });
+  const metrics = new Metrics();
+
+  const db = await openDatabase(config, logger);
+  let queue: JobQueue | undefined;
+  try {
+    const report = await migrate(db);
+    if (report.applied.length > 0) logger.info('database migrated', { applied: report.applied });
+    queue = await openQueue(config, db, { logger, metrics });
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+  const queueNames = [...new Set(options.features.flatMap((feature) => feature.queues ?? []))];
+  const deps: FeatureDeps = { config, logger, metrics, db, queue, queueNames };
+  metrics.watchQueueDepth({
+    async depths() {
+      const rows: Array<{ queue: string; state: string; count: number }> = [];
+      for (const name of queueNames) {
+        const counts = await deps.queue.counts(name);
+        for (const [state, count] of Object.entries(counts)) {
+          if (state !== 'completed') rows.push({ queue: name, state, count });
+        }
+      }
+      return rows;
+    },
+  });
+
+  if (role !== 'server') {
+    for (const feature of options.features) {
+      for (const registration of feature.workers?.(deps) ?? []) {
+        if (!feature.queues?.includes(registration.queue)) {
+          throw new Error(`Feature ${feature.name} works on queue ${registration.queue} without declaring it`);
+        }
+        queue.work(registration.queue, registration.handler as JobHandler<unknown>, {
+          concurrency: registration.concurrency ?? config.workerConcurrency,
+        });
+      }
+    }
+  }
+
+  let shuttingDown = false;
+  const routers = [
+    healthRoutes({
+      db,
+      queue,
+      metrics,
+      isShuttingDown: () => shuttingDown,
+      readinessDetails: () => ({ role }),
+    }),
+  ];
+  if (role !== 'worker') {
+    for (const feature of options.features) routers.push(...(feature.routers?.(deps) ?? []));
+  }
+  const server = http.createServer(createApp({ logger, metrics, routers }));
+  server.keepAliveTimeout = 65_000;
+  let address: AddressInfo;
+  try {
+    address = await listen(server, config.port, config.host);
+  } catch (error) {
+    await queue.close().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
+  logger.info('LongFunnel started', {
+    role,
+    url,
+    database: db.kind,
+    queue: queue.kind,
+    queues: role === 'server' ? [] : queueNames,
+  });
+
+  let stopping: Promise<{ clean: boolean }> | undefined;
+  const stop = (reason: string) => {
+    stopping ??= (async () => {
+      shuttingDown = true;
+      logger.info('shutting down', { reason, timeoutMs: config.shutdownTimeoutMs });
+      const [requestsFinished, jobs] = await Promise.all([
+        closeHttpServer(server, config.shutdownTimeoutMs),
+        deps.queue.stopWorkers(config.shutdownTimeoutMs),
+      ]);
+      if (!requestsFinished) logger.warn('shutdown: requests still running at the timeout were cut off');
+      if (!jobs.finished) logger.warn('shutdown: jobs still running at the timeout will run again after their lock lapses');
+      await deps.queue.close().catch((error) => logger.error('shutdown: closing the queue failed', errorMeta(error)));
+      await db.close().catch((error) => logger.error('shutdown: closing the database failed', errorMeta(error)));
+      logger.info('stopped', { requestsFinished, jobsFinished: jobs.finished });
+      return { clean: requestsFinished && jobs.finished };
+    })();
+    return stopping;
+  };
+
+  return { deps, url, stop };
+}

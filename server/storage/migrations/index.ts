@@ -1,0 +1,12 @@
+/**
+ * The schema, as an ordered list of migrations applied once each, in order, on PostgreSQL and
+ * PGlite alike. A migration is never edited after it has landed: a change is a new migration.
+ */
+import { m0001JobsTable } from './0001_jobs.js';
+
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [m0001JobsTable];
