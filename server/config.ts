@@ -45,6 +45,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Jobs a worker process runs at once per queue. */
   workerConcurrency: number;
+  /** A running job's lock: a job whose worker died runs again this long after its last renewal. */
+  queueLockMs: number;
 }
 
 /** Thrown by `loadConfig`; its message names every bad variable and what is allowed. */
@@ -84,6 +86,7 @@ const schema = Joi.object({
   NODE_ENV: Joi.string().trim().valid('development', 'production', 'test').default('development'),
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).max(600_000).default(10_000),
   WORKER_CONCURRENCY: Joi.number().integer().min(1).max(256).default(4),
+  QUEUE_LOCK_MS: Joi.number().integer().min(1_000).max(3_600_000).default(30_000),
 })
   // Tokens are only safe at rest when the key lives outside the database it protects.
   .when(Joi.object({ NODE_ENV: Joi.valid('production').required() }).unknown(), {
@@ -153,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeEnv: value.NODE_ENV,
     shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
     workerConcurrency: value.WORKER_CONCURRENCY,
+    queueLockMs: value.QUEUE_LOCK_MS,
   });
 }
 

@@ -15,10 +15,12 @@ const withContextAndRedaction = winston.format((info) => {
   for (const [key, value] of Object.entries(context)) {
     if (value !== undefined && info[key] === undefined) info[key] = value;
   }
+  if (typeof info.message === 'string') info.message = redactText(info.message);
+  const meta: Record<string, unknown> = {};
   for (const key of Object.keys(info)) {
-    if (key === 'level' || key === 'timestamp') continue;
-    info[key] = key === 'message' && typeof info.message === 'string' ? redactText(info.message) : redact(info[key]);
+    if (key !== 'level' && key !== 'timestamp' && key !== 'message') meta[key] = info[key];
   }
+  Object.assign(info, redact(meta));
   return info;
 });
 

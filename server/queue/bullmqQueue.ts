@@ -10,6 +10,7 @@ import { errorMeta } from '../observability/logger.js';
 import {
   COMPLETED_RETENTION_SECONDS,
   FAILED_RETENTION_SECONDS,
+  MAX_STALLED_COUNT,
   PermanentJobError,
   resolveJobOptions,
   type FailedJob,
@@ -30,6 +31,9 @@ export interface BullmqQueueOptions extends JobRunDeps {
   /** How often workers look for jobs whose lock lapsed (BullMQ default 30 s). */
   stalledIntervalMs?: number;
 }
+
+/** How long closing waits for Redis before it drops the connections. */
+const CLOSE_TIMEOUT_MS = 2_000;
 
 export class BullmqQueue implements JobQueue {
   readonly kind = 'bullmq' as const;
@@ -119,7 +123,7 @@ export class BullmqQueue implements JobQueue {
         autorun: true,
         lockDuration: this.options.lockDurationMs ?? 30_000,
         stalledInterval: this.options.stalledIntervalMs ?? 30_000,
-        maxStalledCount: 1,
+        maxStalledCount: MAX_STALLED_COUNT,
       },
     );
     worker.on('error', (error) => this.reportRedisError(error));
@@ -157,7 +161,23 @@ export class BullmqQueue implements JobQueue {
   }
 
   async ping(timeoutMs = 2_000): Promise<void> {
-    await withTimeout(this.health.ping(), timeoutMs, 'Redis');
+    await withTimeout(this.readyHealthClient().then((client) => client.ping()), timeoutMs, 'Redis');
+  }
+
+  /** The health client once connected: right after start it may still be connecting. */
+  private async readyHealthClient(): Promise<Redis> {
+    if (this.health.status === 'ready') return this.health;
+    if (this.health.status === 'end') throw new Error('the Redis connection is closed');
+    await new Promise<void>((resolve) => this.health.once('ready', () => resolve()));
+    return this.health;
+  }
+
+  /** Resolves once Redis answers, or after `timeoutMs` (the process starts either way; /readyz tells). */
+  async waitUntilReady(timeoutMs: number): Promise<boolean> {
+    return this.ping(timeoutMs).then(
+      () => true,
+      () => false,
+    );
   }
 
   async stopWorkers(timeoutMs: number): Promise<StopReport> {
@@ -165,13 +185,20 @@ export class BullmqQueue implements JobQueue {
     this.workers.clear();
     const graceful = Promise.all(workers.map((worker) => worker.close())).then(() => true);
     const finished = await withTimeout(graceful, timeoutMs, 'running jobs').catch(() => false);
-    if (!finished) await Promise.all(workers.map((worker) => worker.close(true).catch(() => undefined)));
+    if (!finished) {
+      // Forced close still talks to Redis; with Redis gone it would wait forever.
+      const forced = Promise.all(workers.map((worker) => worker.close(true).catch(() => undefined)));
+      await withTimeout(forced, CLOSE_TIMEOUT_MS, 'closing workers').catch(() => undefined);
+    }
     return { finished };
   }
 
   async close(): Promise<void> {
     if (this.workers.size > 0) await this.stopWorkers(0);
-    await Promise.all([...this.producers.values()].map((producer) => producer.close().catch(() => undefined)));
+    const closing = Promise.all([...this.producers.values()].map((producer) => producer.close().catch(() => undefined)));
+    await withTimeout(closing, CLOSE_TIMEOUT_MS, 'closing queues').catch(() =>
+      this.options.logger.warn('queue: Redis did not answer while closing; disconnecting anyway'),
+    );
     this.producers.clear();
     for (const client of [...this.workerConnections, this.connection, this.health]) client.disconnect();
     this.workerConnections.length = 0;

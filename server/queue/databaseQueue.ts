@@ -12,6 +12,7 @@ import { errorMeta, type Logger } from '../observability/logger.js';
 import {
   COMPLETED_RETENTION_SECONDS,
   FAILED_RETENTION_SECONDS,
+  MAX_STALLED_COUNT,
   PermanentJobError,
   exponentialBackoffMs,
   resolveJobOptions,
@@ -139,14 +140,36 @@ export class DatabaseQueue implements JobQueue {
   static async open(db: Database, options: DatabaseQueueOptions): Promise<DatabaseQueue> {
     const queue = new DatabaseQueue(db, options);
     if (options.exclusive) {
-      const { rowCount } = await db.query(
-        `UPDATE jobs SET state = 'waiting', run_at = now(), locked_by = NULL, locked_until = NULL,
-                failed_reason = 'the process running it stopped before it finished'
-          WHERE state = 'active'`,
-      );
-      if (rowCount > 0) queue.logger.warn('queue: jobs interrupted by the last stop will run again', { jobs: rowCount });
+      const interrupted = await queue.takeBackStalled('state = \'active\'');
+      if (interrupted.length > 0) {
+        queue.logger.warn('queue: jobs interrupted by the last stop were taken back', {
+          waiting: interrupted.filter((job) => job.state === 'waiting').length,
+          failed: interrupted.filter((job) => job.state === 'failed').length,
+        });
+      }
     }
     return queue;
+  }
+
+  /**
+   * Puts active jobs matching `where` back to waiting, or fails those already taken back
+   * MAX_STALLED_COUNT times.
+   */
+  private async takeBackStalled(where: string): Promise<Array<{ id: string; queue: string; state: string }>> {
+    const { rows } = await this.db.query<{ id: string; queue: string; state: string }>(
+      `UPDATE jobs SET
+              state = CASE WHEN stalled_count >= $1 THEN 'failed' ELSE 'waiting' END,
+              finished_at = CASE WHEN stalled_count >= $1 THEN now() END,
+              failed_reason = CASE WHEN stalled_count >= $1
+                THEN 'job stalled more than allowable limit: its worker stopped while running it ' || (stalled_count + 1) || ' times'
+                ELSE failed_reason END,
+              stalled_count = stalled_count + 1,
+              run_at = now(), locked_by = NULL, locked_until = NULL
+        WHERE ${where}
+        RETURNING id, queue, state`,
+      [MAX_STALLED_COUNT],
+    );
+    return rows;
   }
 
   async add<Data>(queue: string, name: string, data: Data, options?: JobOptions): Promise<{ id: string }> {
@@ -174,7 +197,7 @@ export class DatabaseQueue implements JobQueue {
   /** Takes up to `limit` ready jobs of `queue` for this worker. */
   async claim(queue: string, limit: number): Promise<JobRow[]> {
     const { rows } = await this.db.query<JobRow>(
-      `UPDATE jobs SET state = 'active', attempts_made = attempts_made + 1, locked_by = $1,
+      `UPDATE jobs SET state = 'active', locked_by = $1,
               locked_until = now() + make_interval(secs => $4::double precision / 1000)
         WHERE (queue, id) IN (
           SELECT queue, id FROM jobs
@@ -195,7 +218,7 @@ export class DatabaseQueue implements JobQueue {
       id: row.id,
       name: row.name,
       data: row.data,
-      attempt: row.attempts_made,
+      attempt: row.attempts_made + 1,
       maxAttempts: row.max_attempts,
     };
     try {
@@ -203,10 +226,11 @@ export class DatabaseQueue implements JobQueue {
       await this.finish(row, 'completed');
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      if (error instanceof PermanentJobError || row.attempts_made >= row.max_attempts) {
+      const attemptsMade = row.attempts_made + 1;
+      if (error instanceof PermanentJobError || attemptsMade >= row.max_attempts) {
         await this.finish(row, 'failed', reason);
       } else {
-        await this.finish(row, 'retry', reason, exponentialBackoffMs(row.attempts_made, row.backoff_ms, row.backoff_jitter));
+        await this.finish(row, 'retry', reason, exponentialBackoffMs(attemptsMade, row.backoff_ms, row.backoff_jitter));
       }
     } finally {
       this.activeJobs.delete(`${row.queue}\u0000${row.id}`);
@@ -217,9 +241,11 @@ export class DatabaseQueue implements JobQueue {
     const sql = {
       completed: `UPDATE jobs SET state = 'completed', finished_at = now(), locked_by = NULL, locked_until = NULL
                    WHERE queue = $1 AND id = $2 AND locked_by = $3`,
-      failed: `UPDATE jobs SET state = 'failed', finished_at = now(), failed_reason = $4, locked_by = NULL, locked_until = NULL
+      failed: `UPDATE jobs SET state = 'failed', finished_at = now(), failed_reason = $4, attempts_made = attempts_made + 1,
+                      locked_by = NULL, locked_until = NULL
                 WHERE queue = $1 AND id = $2 AND locked_by = $3`,
-      retry: `UPDATE jobs SET state = 'waiting', failed_reason = $4, locked_by = NULL, locked_until = NULL,
+      retry: `UPDATE jobs SET state = 'waiting', failed_reason = $4, attempts_made = attempts_made + 1,
+                     locked_by = NULL, locked_until = NULL,
                      run_at = now() + make_interval(secs => $5::double precision / 1000)
                WHERE queue = $1 AND id = $2 AND locked_by = $3`,
     }[outcome];
@@ -252,15 +278,7 @@ export class DatabaseQueue implements JobQueue {
         [this.workerId, this.leaseMs],
       );
     }
-    const { rows: stalled } = await this.db.query<{ id: string; queue: string; state: string }>(
-      `UPDATE jobs SET
-              state = CASE WHEN attempts_made >= max_attempts THEN 'failed' ELSE 'waiting' END,
-              finished_at = CASE WHEN attempts_made >= max_attempts THEN now() END,
-              run_at = now(), locked_by = NULL, locked_until = NULL,
-              failed_reason = 'its worker stopped without finishing it (lease lapsed)'
-        WHERE state = 'active' AND locked_until < now()
-        RETURNING id, queue, state`,
-    );
+    const stalled = await this.takeBackStalled(`state = 'active' AND locked_until < now()`);
     for (const job of stalled) {
       this.logger.warn('queue: took back a job whose worker stopped', { job: job.id, queue: job.queue, now: job.state });
       this.consumers.get(job.queue)?.poke();
@@ -312,7 +330,7 @@ export class DatabaseQueue implements JobQueue {
 
   async retryFailed(queue: string, jobId: string): Promise<boolean> {
     const { rowCount } = await this.db.query(
-      `UPDATE jobs SET state = 'waiting', attempts_made = 0, run_at = now(), finished_at = NULL
+      `UPDATE jobs SET state = 'waiting', attempts_made = 0, stalled_count = 0, run_at = now(), finished_at = NULL
         WHERE queue = $1 AND id = $2 AND state = 'failed'`,
       [queue, jobId],
     );

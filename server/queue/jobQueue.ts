@@ -7,8 +7,10 @@
  * - A job id deduplicates: adding an id that is still known (waiting, delayed, active, or finished
  *   within the retention below) adds nothing.
  * - A failed attempt is retried up to `attempts` times in all, after an exponential backoff with
- *   jitter (`backoffDelay`); a `PermanentJobError` fails the job at once.
- * - A job whose worker died mid-run is run again once its lock lapses (an attempt is spent).
+ *   jitter (`exponentialBackoffMs`); a `PermanentJobError` fails the job at once.
+ * - A job whose worker died mid-run (crash, SIGKILL, lost lock) is run again once its lock lapses.
+ *   That run is not a failed attempt; but a job interrupted twice fails, so a job that kills its
+ *   worker cannot take every worker down in turn (BullMQ's `maxStalledCount` of 1).
  * - Finished jobs are kept for a while: completed 24 hours, failed 7 days (the failed-jobs list).
  */
 
@@ -28,7 +30,7 @@ export interface Job<Data = unknown> {
   id: string;
   name: string;
   data: Data;
-  /** 1 on the first run, 2 on the first retry, ... */
+  /** 1 until an attempt fails, 2 on the first retry, ... (a run cut short by a crash does not count) */
   attempt: number;
   maxAttempts: number;
 }
@@ -97,6 +99,8 @@ export const DEFAULT_ATTEMPTS = 5;
 export const DEFAULT_BACKOFF = { delayMs: 1_000, jitter: 0.5 } as const;
 export const COMPLETED_RETENTION_SECONDS = 24 * 3600;
 export const FAILED_RETENTION_SECONDS = 7 * 24 * 3600;
+/** Times a job may be taken back from a dead worker before it fails instead. */
+export const MAX_STALLED_COUNT = 1;
 
 /**
  * Delay before the retry that follows `attemptsMade` failed attempts: `delay * 2^(attemptsMade-1)`,

@@ -11,6 +11,7 @@ export const m0001JobsTable: Migration = {
       data           jsonb       NOT NULL,
       state          text        NOT NULL CHECK (state IN ('waiting', 'active', 'completed', 'failed')),
       attempts_made  integer     NOT NULL DEFAULT 0,
+      stalled_count  integer     NOT NULL DEFAULT 0,
       max_attempts   integer     NOT NULL CHECK (max_attempts >= 1),
       backoff_ms     integer     NOT NULL CHECK (backoff_ms >= 0),
       backoff_jitter real        NOT NULL DEFAULT 0 CHECK (backoff_jitter BETWEEN 0 AND 1),

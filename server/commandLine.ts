@@ -1,0 +1,112 @@
+/**
+ * `longfunnel <command>`: the one entry for operators. `start` runs the HTTP server and the workers
+ * in one process (the embedded default); `server` and `worker` run one role each, for scale-out;
+ * `migrate` applies the database migrations and exits.
+ */
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger, errorMeta, type Logger } from './observability/logger.js';
+import { startRuntime, type Feature, type Role } from './runtime.js';
+import { migrate } from './storage/migrate.js';
+import { openDatabase } from './storage/openDatabase.js';
+import { EmbeddedDatabaseBusyError } from './storage/pglite.js';
+
+const usage = `Usage: longfunnel <command>
+
+Commands:
+  start      HTTP server and queue workers in one process (default setup)
+  server     the HTTP server only (scale-out; needs DATABASE_URL and REDIS_URL to share work)
+  worker     the queue workers only, with /healthz, /readyz and /metrics on PORT
+  migrate    apply database migrations and exit
+  help       this text
+
+Configuration comes from the environment (and ./.env when present); see .env.example.`;
+
+function loadDotEnv(): void {
+  // Variables already in the environment win over the file, as operators expect.
+  if (fs.existsSync('.env')) process.loadEnvFile('.env');
+}
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`longfunnel: ${error.message}\nSee .env.example for every variable and its default.\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function runRole(role: Role, config: Config, logger: Logger, features: readonly Feature[]): Promise<void> {
+  const runtime = await startRuntime({ config, role, features, logger });
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      logger.warn('second signal: exiting without waiting', { signal });
+      process.exit(1);
+    }
+    runtime.stop(signal).then(
+      () => process.exit(0),
+      (error) => {
+        logger.error('shutdown failed', errorMeta(error));
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('unhandledRejection', (reason) => {
+    logger.error('unhandled promise rejection; stopping', errorMeta(reason));
+    void runtime.stop('unhandledRejection').finally(() => process.exit(1));
+  });
+}
+
+async function runMigrate(config: Config, logger: Logger): Promise<void> {
+  const db = await openDatabase(config, logger);
+  try {
+    const report = await migrate(db);
+    logger.info(report.applied.length ? 'migrations applied' : 'the database is up to date', {
+      applied: report.applied,
+      database: db.kind,
+    });
+  } finally {
+    await db.close();
+  }
+}
+
+/** Runs one command line; the process keeps running for `start`, `server` and `worker`. */
+export async function runCommandLine(argv: string[], features: readonly Feature[]): Promise<void> {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: false });
+  const command = positionals[0] ?? 'help';
+  if (command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
+  if (!['start', 'server', 'worker', 'migrate'].includes(command)) {
+    process.stderr.write(`longfunnel: unknown command ${JSON.stringify(command)}\n\n${usage}\n`);
+    process.exit(2);
+  }
+  loadDotEnv();
+  const config = readConfig();
+  const logger = createLogger({ level: config.logLevel, nodeEnv: config.nodeEnv });
+  try {
+    if (command === 'migrate') {
+      await runMigrate(config, logger);
+      return;
+    }
+    await runRole(command === 'start' ? 'all' : (command as Role), config, logger, features);
+  } catch (error) {
+    if (error instanceof EmbeddedDatabaseBusyError) {
+      logger.error(error.message);
+    } else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      logger.error(`Port ${config.port} is already in use: stop what listens there or set PORT`);
+    } else {
+      logger.error('could not start', errorMeta(error));
+    }
+    process.exit(1);
+  }
+}

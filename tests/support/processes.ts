@@ -1,0 +1,87 @@
+/** Runs `longfunnel` as a separate process, the way an operator does, and watches what it prints. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { repoRoot } from './repoRoot.js';
+
+export const cliPath = path.join(repoRoot, 'dist/server/cli.js');
+export const fixtureCliPath = path.join(repoRoot, 'dist/tests/fixtures/longfunnelWithTestFeature.js');
+
+export interface RunningProcess {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the URL the process logged once it listens. */
+  started(timeoutMs?: number): Promise<string>;
+  exited(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function spawnLongfunnel(
+  args: string[],
+  env: Record<string, string>,
+  options: { withTestFeature?: boolean } = {},
+): RunningProcess {
+  const entry = options.withTestFeature ? fixtureCliPath : cliPath;
+  const child = spawn(process.execPath, [entry, ...args], {
+    cwd: repoRoot,
+    // Only what the test chose: the developer's own DATABASE_URL or REDIS_URL must not leak in.
+    // Info level unless a test says otherwise: tests read the lines an operator reads.
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+
+  return {
+    child,
+    output: () => output,
+    async started(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const match = /LongFunnel started .*url=(http:\/\/\S+)/.exec(output);
+        if (match?.[1]) return match[1];
+        if (child.exitCode !== null) throw new Error(`longfunnel exited with ${child.exitCode} before starting:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      child.kill('SIGKILL');
+      throw new Error(`longfunnel did not start within ${timeoutMs} ms:\n${output}`);
+    },
+    async exited(timeoutMs = 20_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_resolve, reject) => {
+        timer = setTimeout(() => {
+          // A process the test gave up on must not outlive it and hold ports or the data directory.
+          child.kill('SIGKILL');
+          reject(new Error(`longfunnel did not exit within ${timeoutMs} ms:\n${output}`));
+        }, timeoutMs);
+      });
+      try {
+        return await Promise.race([exit, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  throw new Error(`Timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+}
