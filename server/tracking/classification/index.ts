@@ -1,0 +1,3 @@
+export { classifyVisit } from './classify.js';
+export type { ClassifyInput, TrafficSource } from './types.js';
+export { CHANNEL_GROUPS, channelGroupOf, type AdNetworkType, type ChannelGroup, type ChannelInput } from './channelGroups.js';
