@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, errorMeta, type Logger } from './observability/logger.js';
-import { startRuntime, type Feature, type Role } from './runtime.js';
+import { startRuntime, type Feature, type Role, type Runtime } from './runtime.js';
 import { migrate } from './storage/migrate.js';
 import { openDatabase } from './storage/openDatabase.js';
 import { EmbeddedDatabaseBusyError } from './storage/pglite.js';
@@ -16,7 +16,7 @@ const usage = `Usage: longfunnel <command>
 
 Commands:
   start      HTTP server and queue workers in one process (default setup)
-  server     the HTTP server only (scale-out; needs DATABASE_URL and REDIS_URL to share work)
+  server     the HTTP server only (scale-out: needs DATABASE_URL, so that workers see its jobs)
   worker     the queue workers only, with /healthz, /readyz and /metrics on PORT
   migrate    apply database migrations and exit
   help       this text
@@ -41,28 +41,37 @@ function readConfig(): Config {
 }
 
 async function runRole(role: Role, config: Config, logger: Logger, features: readonly Feature[]): Promise<void> {
-  const runtime = await startRuntime({ config, role, features, logger });
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
-      logger.warn('second signal: exiting without waiting', { signal });
-      process.exit(1);
-    }
-    runtime.stop(signal).then(
-      () => process.exit(0),
+  let runtime: Runtime | undefined;
+  let stopRequested: string | undefined;
+  const stopThenExit = (reason: string, exitCode: number) => {
+    if (!runtime) return;
+    runtime.stop(reason).then(
+      () => process.exit(exitCode),
       (error) => {
         logger.error('shutdown failed', errorMeta(error));
         process.exit(1);
       },
     );
   };
+  // Listening before start-up completes: a signal during start-up still ends in a graceful stop.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopRequested) {
+      logger.warn('second signal: exiting without waiting', { signal });
+      process.exit(1);
+    }
+    stopRequested = signal;
+    if (runtime) stopThenExit(signal, 0);
+    else logger.info('signal received while starting; stopping once started', { signal });
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('unhandledRejection', (reason) => {
     logger.error('unhandled promise rejection; stopping', errorMeta(reason));
-    void runtime.stop('unhandledRejection').finally(() => process.exit(1));
+    stopRequested ??= 'unhandledRejection';
+    stopThenExit('unhandledRejection', 1);
   });
+  runtime = await startRuntime({ config, role, features, logger });
+  if (stopRequested) stopThenExit(stopRequested, 0);
 }
 
 async function runMigrate(config: Config, logger: Logger): Promise<void> {

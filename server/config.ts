@@ -22,7 +22,7 @@ export interface Config {
   redisUrl: string | undefined;
   /** Prefix of every Redis key the queue writes, so several installations can share one Redis. */
   queuePrefix: string;
-  /** 32-byte key for OAuth tokens at rest (AES-256-GCM); unset outside production: kept in `dataDir`. */
+  /** 32-byte key for OAuth tokens at rest (AES-256-GCM); required in production and with DATABASE_URL. */
   encryptionKey: Buffer | undefined;
   amocrm: {
     clientId: string | undefined;
@@ -97,6 +97,7 @@ const schema = Joi.object({
   })
   .and('AMOCRM_CLIENT_ID', 'AMOCRM_CLIENT_SECRET')
   .and('BITRIX24_CLIENT_ID', 'BITRIX24_CLIENT_SECRET')
+  .messages({ 'object.and': '{{#presentWithLabels}} must be set together with {{#missingWithLabels}}' })
   .unknown(true);
 
 const declaredVariables = Object.keys(schema.describe().keys ?? {});
@@ -162,10 +163,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 const secretVariables = new Set(['ENCRYPTION_KEY', 'AMOCRM_CLIENT_SECRET', 'BITRIX24_CLIENT_SECRET', 'ADMIN_TOKEN']);
 
+/** `scheme://user:password@host` -> `scheme://user:***@host`: connection strings carry passwords. */
+function withoutUrlPassword(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
+}
+
 function describeProblem(detail: Joi.ValidationErrorItem, env: NodeJS.ProcessEnv): string {
   const name = String(detail.path[0] ?? detail.context?.key ?? '');
   const raw = env[name];
   // A secret's value must not reach a terminal or a log, even when it is wrong.
-  const got = raw === undefined || secretVariables.has(name) ? '' : ` (got ${JSON.stringify(raw)})`;
+  const got = raw === undefined || secretVariables.has(name) ? '' : ` (got ${JSON.stringify(withoutUrlPassword(raw))})`;
   return `${detail.message}${got}`;
 }

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'rate_limited'
   | 'service_unavailable'
+  | 'not_ready'
   | 'internal_error';
 
 export class AppError extends Error {

@@ -4,7 +4,7 @@
  * worker died, and its exponential backoff with jitter is the one `exponentialBackoffMs` mirrors.
  */
 import { Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis } from 'ioredis';
 import { withTimeout } from '../storage/database.js';
 import { errorMeta } from '../observability/logger.js';
 import {
@@ -32,25 +32,56 @@ export interface BullmqQueueOptions extends JobRunDeps {
   stalledIntervalMs?: number;
 }
 
+/** Where and how to connect: the part of the Redis options that a URL carries. */
+export interface RedisEndpoint {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  db?: number;
+  tls?: Record<string, never>;
+  connectTimeout?: number;
+}
+
+/** `redis://user:pass@host:port/db` (or `rediss://` for TLS) as connection options. */
+export function redisOptionsFromUrl(redisUrl: string): RedisEndpoint {
+  const url = new URL(redisUrl);
+  const db = url.pathname.replace(/^\//, '');
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
+    port: url.port ? Number(url.port) : 6379,
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(db ? { db: Number(db) } : {}),
+    ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
 /** How long closing waits for Redis before it drops the connections. */
 const CLOSE_TIMEOUT_MS = 2_000;
+
+/** The last resort of closing; with Redis unreachable even a disconnect may never settle. */
+async function dropConnections(owners: Array<Queue | Worker>): Promise<void> {
+  const disconnecting = Promise.all(owners.map((owner) => owner.disconnect().catch(() => undefined)));
+  await withTimeout(disconnecting, CLOSE_TIMEOUT_MS, 'disconnecting from Redis').catch(() => undefined);
+}
 
 export class BullmqQueue implements JobQueue {
   readonly kind = 'bullmq' as const;
   private readonly producers = new Map<string, Queue>();
   private readonly workers = new Map<string, Worker>();
-  private readonly workerConnections: Redis[] = [];
-  private readonly connection: Redis;
+  private readonly redisOptions: RedisEndpoint;
   private readonly health: Redis;
   private redisDown = false;
+  /** Job attempts this process is running now. */
+  private jobsInFlight = 0;
 
   constructor(private readonly options: BullmqQueueOptions) {
-    const base: RedisOptions = { lazyConnect: false, connectTimeout: 5_000 };
-    // Adding a job fails fast while Redis is away, so a caller can answer an error instead of hanging.
-    this.connection = new Redis(options.redisUrl, { ...base, maxRetriesPerRequest: 1 });
+    // BullMQ gets options, not clients, so that it owns (and can force-close) every connection it opens.
+    this.redisOptions = { ...redisOptionsFromUrl(options.redisUrl), connectTimeout: 5_000 };
     // Readiness must answer at once: no offline queue, no retries.
-    this.health = new Redis(options.redisUrl, { ...base, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
-    for (const client of [this.connection, this.health]) client.on('error', (error) => this.reportRedisError(error));
+    this.health = new Redis({ ...this.redisOptions, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    this.health.on('error', (error) => this.reportRedisError(error));
     this.health.on('ready', () => {
       if (this.redisDown) options.logger.info('queue: Redis is reachable again');
       this.redisDown = false;
@@ -67,7 +98,8 @@ export class BullmqQueue implements JobQueue {
   private producer(queue: string): Queue {
     let producer = this.producers.get(queue);
     if (!producer) {
-      producer = new Queue(queue, { connection: this.connection, prefix: this.options.prefix });
+      // Adding a job fails fast while Redis is away, so a caller can answer an error instead of hanging.
+      producer = new Queue(queue, { connection: { ...this.redisOptions, maxRetriesPerRequest: 1 }, prefix: this.options.prefix });
       producer.on('error', (error) => this.reportRedisError(error));
       this.producers.set(queue, producer);
     }
@@ -91,13 +123,10 @@ export class BullmqQueue implements JobQueue {
     resolveJobOptions(queue);
     if (this.workers.has(queue)) throw new Error(`This process already works on queue ${queue}`);
     this.producer(queue);
-    // Workers block on Redis while they wait for jobs, so each needs a connection of its own.
-    const workerConnection = this.connection.duplicate({ maxRetriesPerRequest: null });
-    workerConnection.on('error', (error) => this.reportRedisError(error));
-    this.workerConnections.push(workerConnection);
     const worker = new Worker(
       queue,
       async (bullJob: BullJob) => {
+        this.jobsInFlight++;
         try {
           await runJobAttempt(
             {
@@ -114,10 +143,13 @@ export class BullmqQueue implements JobQueue {
         } catch (error) {
           if (error instanceof PermanentJobError) throw new UnrecoverableError(error.message);
           throw error;
+        } finally {
+          this.jobsInFlight--;
         }
       },
       {
-        connection: workerConnection,
+        // Workers block on Redis while they wait for jobs: they retry commands for as long as it takes.
+        connection: { ...this.redisOptions, maxRetriesPerRequest: null },
         prefix: this.options.prefix,
         concurrency: options.concurrency ?? 1,
         autorun: true,
@@ -127,6 +159,16 @@ export class BullmqQueue implements JobQueue {
       },
     );
     worker.on('error', (error) => this.reportRedisError(error));
+    // A job failed by the stalled-job check never reached the processor: count and log it here.
+    worker.on('failed', (job, error) => {
+      if (!/stalled more than allowable limit/.test(error.message)) return;
+      this.options.metrics.jobOutcomes.inc({ queue, outcome: 'failed' });
+      this.options.logger.error('job failed: its worker stopped while running it too many times', {
+        queue,
+        jobId: job?.id,
+        error: error.message,
+      });
+    });
     this.workers.set(queue, worker);
   }
 
@@ -183,24 +225,34 @@ export class BullmqQueue implements JobQueue {
   async stopWorkers(timeoutMs: number): Promise<StopReport> {
     const workers = [...this.workers.values()];
     this.workers.clear();
+    if (workers.length === 0) return { finished: true };
+    // Without Redis no running job can be recorded as done, and a graceful close would wait for
+    // Redis forever (a later forced close only returns that same promise): close by force at once.
+    if (!(await this.waitUntilReady(Math.min(timeoutMs, 500)))) {
+      const busy = this.jobsInFlight > 0;
+      const forced = Promise.all(workers.map((worker) => worker.close(true).catch(() => undefined)));
+      await withTimeout(forced, CLOSE_TIMEOUT_MS, 'closing workers').catch(() => undefined);
+      return { finished: !busy };
+    }
     const graceful = Promise.all(workers.map((worker) => worker.close())).then(() => true);
     const finished = await withTimeout(graceful, timeoutMs, 'running jobs').catch(() => false);
     if (!finished) {
-      // Forced close still talks to Redis; with Redis gone it would wait forever.
+      // A forced close still talks to Redis; with Redis gone it would wait forever.
       const forced = Promise.all(workers.map((worker) => worker.close(true).catch(() => undefined)));
-      await withTimeout(forced, CLOSE_TIMEOUT_MS, 'closing workers').catch(() => undefined);
+      await withTimeout(forced, CLOSE_TIMEOUT_MS, 'closing workers').catch(() => dropConnections(workers));
     }
     return { finished };
   }
 
   async close(): Promise<void> {
     if (this.workers.size > 0) await this.stopWorkers(0);
-    const closing = Promise.all([...this.producers.values()].map((producer) => producer.close().catch(() => undefined)));
-    await withTimeout(closing, CLOSE_TIMEOUT_MS, 'closing queues').catch(() =>
-      this.options.logger.warn('queue: Redis did not answer while closing; disconnecting anyway'),
-    );
+    const producers = [...this.producers.values()];
     this.producers.clear();
-    for (const client of [...this.workerConnections, this.connection, this.health]) client.disconnect();
-    this.workerConnections.length = 0;
+    const closing = Promise.all(producers.map((producer) => producer.close().catch(() => undefined)));
+    await withTimeout(closing, CLOSE_TIMEOUT_MS, 'closing queues').catch(async () => {
+      this.options.logger.warn('queue: Redis did not answer while closing; disconnecting anyway');
+      await dropConnections(producers);
+    });
+    this.health.disconnect();
   }
 }

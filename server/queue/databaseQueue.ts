@@ -169,6 +169,10 @@ export class DatabaseQueue implements JobQueue {
         RETURNING id, queue, state`,
       [MAX_STALLED_COUNT],
     );
+    for (const job of rows.filter((row) => row.state === 'failed')) {
+      this.options.metrics.jobOutcomes.inc({ queue: job.queue, outcome: 'failed' });
+      this.logger.error('job failed: its worker stopped while running it too many times', { queue: job.queue, jobId: job.id });
+    }
     return rows;
   }
 

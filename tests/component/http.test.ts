@@ -115,6 +115,7 @@ describe('readiness when Redis goes away', () => {
       assert.ok(app.logs.some((line) => line.includes('Redis is reachable again')), 'the recovery is logged');
     } finally {
       await app.stop();
+      await proxy.close();
       await backend.cleanup();
     }
   });

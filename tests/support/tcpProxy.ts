@@ -7,6 +7,8 @@ export interface TcpProxy {
   cut(): Promise<void>;
   /** Listens again on the same port, as a restarted server would. */
   restore(): Promise<void>;
+  /** Stops for good: nothing of the proxy keeps the test process alive. */
+  close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
@@ -32,6 +34,10 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     async restore() {
       await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
