@@ -4,13 +4,18 @@
  * `migrate` applies the database migrations and exits.
  */
 import fs from 'node:fs';
+import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { AppError } from './errors.js';
 import { createLogger, errorMeta, type Logger } from './observability/logger.js';
 import { startRuntime, type Feature, type Role, type Runtime } from './runtime.js';
 import { migrate } from './storage/migrate.js';
 import { openDatabase } from './storage/openDatabase.js';
 import { EmbeddedDatabaseBusyError } from './storage/pglite.js';
+import { classifyVisit } from './tracking/classification/index.js';
+import { siteJson } from './tracking/sites/siteRoutes.js';
+import { createSite } from './tracking/sites/siteStore.js';
 
 const usage = `Usage: longfunnel <command>
 
@@ -19,6 +24,9 @@ Commands:
   server     the HTTP server only (scale-out: needs DATABASE_URL, so that workers see its jobs)
   worker     the queue workers only, with /healthz, /readyz and /metrics on PORT
   migrate    apply database migrations and exit
+  site add --domain example.com [--tenant ID] [--hosts a.com,b.com] [--cookie-domain example.com]
+             create a tracked site and print its key and tag as JSON
+  classify   read JSON lines {"url", "referrer", "site_hosts"} on stdin, write one traffic source per line
   help       this text
 
 Configuration comes from the environment (and ./.env when present); see .env.example.`;
@@ -87,6 +95,84 @@ async function runMigrate(config: Config, logger: Logger): Promise<void> {
   }
 }
 
+async function runSiteAdd(argv: string[], config: Config, logger: Logger): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      domain: { type: 'string' },
+      tenant: { type: 'string' },
+      hosts: { type: 'string' },
+      'cookie-domain': { type: 'string' },
+    },
+  });
+  if (!values.domain) {
+    process.stderr.write('longfunnel site add: --domain is required, e.g. --domain example.com\n');
+    process.exit(2);
+  }
+  let db;
+  try {
+    db = await openDatabase(config, logger);
+  } catch (error) {
+    if (error instanceof EmbeddedDatabaseBusyError) {
+      throw new EmbeddedDatabaseBusyError(error.dataDir, error.ownerPid, 'POST /api/v1/sites with the admin token');
+    }
+    throw error;
+  }
+  try {
+    await migrate(db);
+    const site = await createSite(db, {
+      domain: values.domain,
+      ...(values.tenant ? { tenantId: values.tenant } : {}),
+      ...(values.hosts ? { extraHosts: values.hosts.split(',').map((host) => host.trim()).filter(Boolean) } : {}),
+      ...(values['cookie-domain'] ? { cookieDomain: values['cookie-domain'] } : {}),
+    });
+    process.stdout.write(`${JSON.stringify(siteJson(site, config.publicUrl))}\n`);
+  } catch (error) {
+    if (error instanceof AppError) {
+      process.stderr.write(`longfunnel site add: ${error.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw error;
+  } finally {
+    await db.close();
+  }
+}
+
+/** One JSON line in, one out, in order; a bad line answers `{"error": ...}` and the exit code is 1. */
+async function runClassify(): Promise<void> {
+  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    let input: { url?: unknown; referrer?: unknown; site_hosts?: unknown };
+    try {
+      input = JSON.parse(line) as typeof input;
+      if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new Error('a line must be a JSON object');
+    } catch (error) {
+      process.stdout.write(`${JSON.stringify({ error: `not a JSON object: ${(error as Error).message}` })}\n`);
+      process.exitCode = 1;
+      continue;
+    }
+    const source = classifyVisit({
+      url: typeof input.url === 'string' ? input.url : null,
+      referrer: typeof input.referrer === 'string' ? input.referrer : null,
+      siteHosts: Array.isArray(input.site_hosts) ? input.site_hosts.filter((host): host is string => typeof host === 'string') : [],
+    });
+    process.stdout.write(
+      `${JSON.stringify({
+        source: source.source,
+        medium: source.medium,
+        campaign: source.campaign,
+        content: source.content,
+        term: source.term,
+        channel: source.channel,
+        click_id_type: source.clickIdType,
+      })}\n`,
+    );
+  }
+}
+
 /** Runs one command line; the process keeps running for `start`, `server` and `worker`. */
 export async function runCommandLine(argv: string[], features: readonly Feature[]): Promise<void> {
   const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: false });
@@ -95,7 +181,12 @@ export async function runCommandLine(argv: string[], features: readonly Feature[
     process.stdout.write(`${usage}\n`);
     return;
   }
-  if (!['start', 'server', 'worker', 'migrate'].includes(command)) {
+  if (command === 'classify') {
+    await runClassify();
+    return;
+  }
+  const siteAdd = command === 'site' && positionals[1] === 'add';
+  if (!['start', 'server', 'worker', 'migrate'].includes(command) && !siteAdd) {
     process.stderr.write(`longfunnel: unknown command ${JSON.stringify(command)}\n\n${usage}\n`);
     process.exit(2);
   }
@@ -105,6 +196,10 @@ export async function runCommandLine(argv: string[], features: readonly Feature[
   try {
     if (command === 'migrate') {
       await runMigrate(config, logger);
+      return;
+    }
+    if (siteAdd) {
+      await runSiteAdd(argv.slice(2), config, logger);
       return;
     }
     await runRole(command === 'start' ? 'all' : (command as Role), config, logger, features);

@@ -47,6 +47,10 @@ export interface Config {
   workerConcurrency: number;
   /** A running job's lock: a job whose worker died runs again this long after its last renewal. */
   queueLockMs: number;
+  /** Tracker hits one client IP may send per minute to /collect (per server process). */
+  collectIpLimitPerMinute: number;
+  /** Tracker hits one site may send per second to /collect (per server process). */
+  collectSiteLimitPerSecond: number;
 }
 
 /** Thrown by `loadConfig`; its message names every bad variable and what is allowed. */
@@ -87,6 +91,8 @@ const schema = Joi.object({
   SHUTDOWN_TIMEOUT_MS: Joi.number().integer().min(0).max(600_000).default(10_000),
   WORKER_CONCURRENCY: Joi.number().integer().min(1).max(256).default(4),
   QUEUE_LOCK_MS: Joi.number().integer().min(1_000).max(3_600_000).default(30_000),
+  COLLECT_IP_LIMIT_PER_MINUTE: Joi.number().integer().min(1).default(600),
+  COLLECT_SITE_LIMIT_PER_SECOND: Joi.number().integer().min(1).default(1_000),
 })
   // Tokens are only safe at rest when the key lives outside the database it protects.
   .when(Joi.object({ NODE_ENV: Joi.valid('production').required() }).unknown(), {
@@ -158,6 +164,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: value.SHUTDOWN_TIMEOUT_MS,
     workerConcurrency: value.WORKER_CONCURRENCY,
     queueLockMs: value.QUEUE_LOCK_MS,
+    collectIpLimitPerMinute: value.COLLECT_IP_LIMIT_PER_MINUTE,
+    collectSiteLimitPerSecond: value.COLLECT_SITE_LIMIT_PER_SECOND,
   });
 }
 

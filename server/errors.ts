@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'
+  | 'unknown_site'
+  | 'origin_not_allowed'
   | 'route_not_found'
   | 'method_not_allowed'
   | 'conflict'

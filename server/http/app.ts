@@ -1,6 +1,7 @@
 /**
  * The Express app: context and metrics first, then the feature routers, then the one 404 and error
- * path. Routers are passed in, so each feature mounts its own and the app stays a list.
+ * path. Routers are passed in, so each feature mounts its own and the app stays a list. Routers
+ * declare their own body parsers (http/bodies.ts) and full paths (metrics label by route pattern).
  */
 import express, { type Router } from 'express';
 import type { Logger } from '../observability/logger.js';
@@ -15,16 +16,12 @@ export interface AppDeps {
   routers: Router[];
 }
 
-/** JSON bodies above this are refused with 413 (webhooks and forms are far smaller). */
-export const JSON_BODY_LIMIT = '256kb';
-
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.use(requestContext());
   app.use(httpMetrics(deps.metrics));
-  app.use(express.json({ limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
   for (const router of deps.routers) app.use(router);
   app.use(routeNotFound());
   app.use(errorHandler(deps.logger));

@@ -49,6 +49,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly collectedHits = new Counter({
+    name: 'longfunnel_collect_hits_total',
+    help: 'Tracker hits received by /collect, by outcome (stored, bot, rejected, rate_limited, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly collectBatchSize = new Histogram({
+    name: 'longfunnel_collect_commit_batch_size',
+    help: 'Tracker hits written per database transaction (group commit)',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+    registers: [this.registry],
+  });
+
   readonly queueDepth: Gauge<'queue' | 'state'>;
 
   private queueDepthSource: QueueDepthSource | undefined;

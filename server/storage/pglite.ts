@@ -13,10 +13,12 @@ export class EmbeddedDatabaseBusyError extends Error {
   constructor(
     readonly dataDir: string,
     readonly ownerPid: number,
+    /** What to do instead while that process runs, e.g. the HTTP API doing the same. */
+    alternative = 'its HTTP API',
   ) {
     super(
       `The embedded database in ${dataDir} is already open in process ${ownerPid}. ` +
-        'Only one process may open it: stop that process (or use its HTTP API), ' +
+        `Only one process may open it: stop that process (or use ${alternative}), ` +
         'or set DATABASE_URL to PostgreSQL to run several processes.',
     );
     this.name = 'EmbeddedDatabaseBusyError';

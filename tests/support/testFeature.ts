@@ -4,6 +4,7 @@
  * times. It is mounted next to the production features, so everything else is the real product.
  */
 import { Router } from 'express';
+import { jsonBody } from '../../server/http/bodies.js';
 import type { Feature, FeatureDeps } from '../../server/runtime.js';
 import { PermanentJobError, type Job } from '../../server/queue/jobQueue.js';
 
@@ -56,7 +57,7 @@ function routes(deps: FeatureDeps): Router {
     await sleep(Number(req.query.ms ?? 1000));
     res.json({ slept: Number(req.query.ms ?? 1000) });
   });
-  router.post('/test/jobs', async (req, res) => {
+  router.post('/test/jobs', jsonBody(), async (req, res) => {
     const { data, jobId, delayMs, attempts, backoffMs } = req.body as {
       data: TestJobData;
       jobId?: string;

@@ -3,10 +3,11 @@
  * PGlite alike. A migration is never edited after it has landed: a change is a new migration.
  */
 import { m0001JobsTable } from './0001_jobs.js';
+import { m0002Tracking } from './0002_tracking.js';
 
 export interface Migration {
   id: string;
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [m0001JobsTable];
+export const migrations: readonly Migration[] = [m0001JobsTable, m0002Tracking];

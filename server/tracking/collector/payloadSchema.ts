@@ -1,0 +1,41 @@
+/** The tracker's payload, protocol version 1 (tracker/PROTOCOL.md). Unknown fields are refused. */
+import Joi from 'joi';
+
+const id = Joi.string().pattern(/^[A-Za-z0-9_-]{8,64}$/);
+const httpUrl = Joi.string().max(2048).uri({ scheme: ['http', 'https'] });
+
+export interface TrackerPayload {
+  v: 1;
+  site: string;
+  type: 'pageview' | 'goal';
+  visitor: string;
+  visit: string;
+  url: string;
+  title?: string;
+  landing: string;
+  referrer?: string;
+  goal?: string;
+  value?: number;
+  ym_uid?: string;
+  ga_cid?: string;
+  screen?: string;
+  ts: number;
+}
+
+export const trackerPayloadSchema = Joi.object<TrackerPayload>({
+  v: Joi.number().valid(1).required(),
+  site: Joi.string().max(64).required(),
+  type: Joi.string().valid('pageview', 'goal').required(),
+  visitor: id.required(),
+  visit: id.required(),
+  url: httpUrl.required(),
+  title: Joi.string().allow('').max(300),
+  landing: httpUrl.required(),
+  referrer: Joi.string().allow('').max(2048),
+  goal: Joi.string().min(1).max(100).when('type', { is: 'goal', then: Joi.required(), otherwise: Joi.forbidden() }),
+  value: Joi.number().when('type', { is: 'goal', otherwise: Joi.forbidden() }),
+  ym_uid: Joi.string().pattern(/^\d{1,32}$/),
+  ga_cid: Joi.string().pattern(/^\d{1,20}\.\d{1,20}$/),
+  screen: Joi.string().pattern(/^\d{1,5}x\d{1,5}$/),
+  ts: Joi.number().integer().min(0).required(),
+}).options({ abortEarly: false, convert: false });

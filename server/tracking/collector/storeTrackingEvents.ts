@@ -1,0 +1,145 @@
+/**
+ * Writes a batch of tracker hits in one transaction: visitors, visits and hits, three statements
+ * whatever the batch size. Hits of one visit are folded together first (a statement may not update
+ * one row twice), and rows are written in key order so concurrent batches never deadlock.
+ */
+import type { Database } from '../../storage/database.js';
+import { classifyVisit } from '../classification/index.js';
+import { landingParams } from './landingParams.js';
+import type { TrackingEvent } from './trackingEvent.js';
+
+interface VisitRow {
+  tenant_id: string;
+  id: string;
+  site_id: string;
+  visitor_id: string;
+  started_at: string;
+  last_activity_at: string;
+  landing_url: string;
+  referrer: string | null;
+  source: string;
+  medium: string;
+  campaign: string | null;
+  content: string | null;
+  term: string | null;
+  channel: string;
+  click_id_type: string | null;
+  click_id: string | null;
+  landing_params: Record<string, string>;
+  ym_uid: string | null;
+  ga_cid: string | null;
+  device_type: string;
+  browser: string | null;
+  os: string | null;
+  screen: string | null;
+  pageviews: number;
+  goals: number;
+}
+
+function visitRow(event: TrackingEvent): VisitRow {
+  const source = classifyVisit({ url: event.landing, referrer: event.referrer, siteHosts: event.siteHosts });
+  return {
+    tenant_id: event.tenantId,
+    id: event.visitId,
+    site_id: event.siteId,
+    visitor_id: event.visitorId,
+    started_at: event.at.toISOString(),
+    last_activity_at: event.at.toISOString(),
+    landing_url: event.landing,
+    referrer: event.referrer,
+    source: source.source,
+    medium: source.medium,
+    campaign: source.campaign,
+    content: source.content,
+    term: source.term,
+    channel: source.channel,
+    click_id_type: source.clickIdType,
+    click_id: source.clickId,
+    landing_params: landingParams(event.landing),
+    ym_uid: event.ymUid,
+    ga_cid: event.gaCid,
+    device_type: event.device.type,
+    browser: event.device.browser,
+    os: event.device.os,
+    screen: event.screen,
+    pageviews: 0,
+    goals: 0,
+  };
+}
+
+const byKey = <T extends { tenant_id: string; id: string }>(a: T, b: T) =>
+  a.tenant_id < b.tenant_id ? -1 : a.tenant_id > b.tenant_id ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+
+export async function storeTrackingEvents(db: Database, events: TrackingEvent[]): Promise<void> {
+  const visits = new Map<string, VisitRow>();
+  const visitors = new Map<string, { tenant_id: string; id: string; first_seen_at: string; last_seen_at: string }>();
+  for (const event of events) {
+    const at = event.at.toISOString();
+    const visitKey = `${event.tenantId}\u0000${event.visitId}`;
+    const visit = visits.get(visitKey) ?? visitRow(event);
+    visits.set(visitKey, visit);
+    if (event.type === 'pageview') visit.pageviews++;
+    else visit.goals++;
+    if (at < visit.started_at) visit.started_at = at;
+    if (at > visit.last_activity_at) visit.last_activity_at = at;
+    visit.ym_uid ??= event.ymUid;
+    visit.ga_cid ??= event.gaCid;
+
+    const visitorKey = `${event.tenantId}\u0000${event.visitorId}`;
+    const visitor = visitors.get(visitorKey) ?? { tenant_id: event.tenantId, id: event.visitorId, first_seen_at: at, last_seen_at: at };
+    if (at < visitor.first_seen_at) visitor.first_seen_at = at;
+    if (at > visitor.last_seen_at) visitor.last_seen_at = at;
+    visitors.set(visitorKey, visitor);
+  }
+  const hits = events.map((event) => ({
+    tenant_id: event.tenantId,
+    visit_id: event.visitId,
+    type: event.type,
+    url: event.url,
+    title: event.title,
+    goal: event.goal,
+    value: event.value,
+    at: event.at.toISOString(),
+  }));
+
+  await db.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO visitors (tenant_id, id, first_seen_at, last_seen_at)
+       SELECT tenant_id, id, first_seen_at, last_seen_at
+         FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, id text, first_seen_at timestamptz, last_seen_at timestamptz)
+       ON CONFLICT (tenant_id, id) DO UPDATE
+         SET first_seen_at = LEAST(visitors.first_seen_at, EXCLUDED.first_seen_at),
+             last_seen_at = GREATEST(visitors.last_seen_at, EXCLUDED.last_seen_at)`,
+      [JSON.stringify([...visitors.values()].sort(byKey))],
+    );
+    // A visit keeps the source of its first hit; later hits only extend it and add to its counts.
+    await tx.query(
+      `INSERT INTO visits (tenant_id, id, site_id, visitor_id, started_at, last_activity_at, landing_url, referrer,
+                           source, medium, campaign, content, term, channel, click_id_type, click_id, landing_params,
+                           ym_uid, ga_cid, device_type, browser, os, screen, pageviews, goals)
+       SELECT tenant_id, id, site_id, visitor_id, started_at, last_activity_at, landing_url, referrer,
+              source, medium, campaign, content, term, channel, click_id_type, click_id, landing_params,
+              ym_uid, ga_cid, device_type, browser, os, screen, pageviews, goals
+         FROM jsonb_to_recordset($1::jsonb) AS r(
+              tenant_id text, id text, site_id text, visitor_id text, started_at timestamptz, last_activity_at timestamptz,
+              landing_url text, referrer text, source text, medium text, campaign text, content text, term text,
+              channel text, click_id_type text, click_id text, landing_params jsonb, ym_uid text, ga_cid text,
+              device_type text, browser text, os text, screen text, pageviews integer, goals integer)
+       ON CONFLICT (tenant_id, id) DO UPDATE
+         SET last_activity_at = GREATEST(visits.last_activity_at, EXCLUDED.last_activity_at),
+             pageviews = visits.pageviews + EXCLUDED.pageviews,
+             goals = visits.goals + EXCLUDED.goals,
+             ym_uid = COALESCE(visits.ym_uid, EXCLUDED.ym_uid),
+             ga_cid = COALESCE(visits.ga_cid, EXCLUDED.ga_cid)
+         WHERE visits.visitor_id = EXCLUDED.visitor_id`,
+      [JSON.stringify([...visits.values()].sort(byKey))],
+    );
+    await tx.query(
+      `INSERT INTO hits (tenant_id, visit_id, type, url, title, goal, value, at)
+       SELECT tenant_id, visit_id, type, url, title, goal, value, at
+         FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, visit_id text, type text, url text, title text,
+              goal text, value numeric, at timestamptz)`,
+      [JSON.stringify(hits)],
+    );
+  });
+}
