@@ -10,6 +10,8 @@ RUN npm ci
 COPY tsconfig.json ./
 COPY server ./server
 COPY integrations ./integrations
+COPY tracker ./tracker
+COPY scripts/build-tracker.mjs ./scripts/build-tracker.mjs
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

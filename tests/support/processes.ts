@@ -40,7 +40,8 @@ export function spawnLongfunnel(
     async started(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
-        const match = /LongFunnel started .*url=(http:\/\/\S+)/.exec(output);
+        // Readable lines say `url=http://...`; JSON lines (NODE_ENV=production) say `"url":"http://..."`.
+        const match = /LongFunnel started.*?"?url"?[=:]"?(http:\/\/[^\s"]+)/.exec(output);
         if (match?.[1]) return match[1];
         if (child.exitCode !== null) throw new Error(`longfunnel exited with ${child.exitCode} before starting:\n${output}`);
         await new Promise((resolve) => setTimeout(resolve, 50));

@@ -5,17 +5,16 @@
  */
 import { Router, type Request, type Response } from 'express';
 import express from 'express';
-import { isbot } from 'isbot';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../../errors.js';
 import { errorMeta } from '../../observability/logger.js';
 import type { FeatureDeps } from '../../runtime.js';
 import { GroupCommitter } from '../../storage/groupCommit.js';
 import { SiteDirectory, isSiteOrigin, type Site } from '../sites/siteStore.js';
-import { deviceOf } from './device.js';
 import { trackerPayloadSchema, type TrackerPayload } from './payloadSchema.js';
 import { storeTrackingEvents } from './storeTrackingEvents.js';
 import type { TrackingEvent } from './trackingEvent.js';
+import { UserAgentCache, type UserAgentFacts } from './userAgents.js';
 
 export const COLLECT_BODY_LIMIT = '16kb';
 
@@ -50,7 +49,7 @@ function parsePayload(body: unknown): TrackerPayload {
   return value;
 }
 
-function toEvent(payload: TrackerPayload, site: Site, req: Request): TrackingEvent {
+function toEvent(payload: TrackerPayload, site: Site, userAgent: UserAgentFacts): TrackingEvent {
   return {
     tenantId: site.tenantId,
     siteId: site.id,
@@ -67,7 +66,7 @@ function toEvent(payload: TrackerPayload, site: Site, req: Request): TrackingEve
     ymUid: payload.ym_uid ?? null,
     gaCid: payload.ga_cid ?? null,
     screen: payload.screen ?? null,
-    device: deviceOf(req.get('user-agent')),
+    device: userAgent.device,
     at: new Date(),
   };
 }
@@ -77,11 +76,13 @@ export function collectRoutes(deps: FeatureDeps): Router {
   const sites = new SiteDirectory(deps.db);
   const perIp = new RateLimiterMemory({ points: deps.config.collectIpLimitPerMinute, duration: 60 });
   const perSite = new RateLimiterMemory({ points: deps.config.collectSiteLimitPerSecond, duration: 1 });
-  const committer = new GroupCommitter<TrackingEvent>(
-    (events) => storeTrackingEvents(deps.db, events),
-    1_000,
-    (size) => deps.metrics.collectBatchSize.observe(size),
-  );
+  const userAgents = new UserAgentCache();
+  const committer = new GroupCommitter<TrackingEvent>((events) => storeTrackingEvents(deps.db, events), {
+    maxBatch: 1_000,
+    // The embedded database has one connection: more than one transaction at a time only queues.
+    maxInFlight: deps.db.kind === 'postgres' ? 4 : 1,
+    onBatch: (size) => deps.metrics.collectBatchSize.observe(size),
+  });
   const counted = deps.metrics.collectedHits;
 
   const allowOrigin = (res: Response, origin: string | undefined) => {
@@ -134,13 +135,14 @@ export function collectRoutes(deps: FeatureDeps): Router {
         counted.inc({ outcome: 'rate_limited' });
         throw rateLimited(res, rejection, 'site');
       });
-      if (isbot(req.get('user-agent') ?? '')) {
+      const userAgent = userAgents.facts(req.get('user-agent'));
+      if (userAgent.bot) {
         counted.inc({ outcome: 'bot' });
         res.status(202).end();
         return;
       }
       try {
-        await committer.submit(toEvent(payload, site, req));
+        await committer.submit(toEvent(payload, site, userAgent));
       } catch (error) {
         counted.inc({ outcome: 'failed' });
         deps.logger.error('collect: storing hits failed', errorMeta(error));

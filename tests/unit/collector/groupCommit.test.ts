@@ -31,9 +31,30 @@ test('when a batch fails, then every item of it is rejected and later items stil
 
 test('when more items wait than a batch holds, then they are split into batches of at most that size', async () => {
   const sizes: number[] = [];
-  const committer = new GroupCommitter<number>(async (items) => {
-    sizes.push(items.length);
-  }, 3, () => undefined);
+  const committer = new GroupCommitter<number>(
+    async (items) => {
+      sizes.push(items.length);
+    },
+    { maxBatch: 3 },
+  );
   await Promise.all(Array.from({ length: 7 }, (_unused, index) => committer.submit(index)));
   assert.deepEqual(sizes, [3, 3, 1]);
+});
+
+test('when several commits may run at once, then a slow one does not hold back the next', async () => {
+  const started: number[][] = [];
+  let releaseFirst: () => void = () => undefined;
+  const committer = new GroupCommitter<number>(
+    async (items) => {
+      started.push(items);
+      if (started.length === 1) await new Promise<void>((resolve) => (releaseFirst = resolve));
+    },
+    { maxInFlight: 2 },
+  );
+  const first = committer.submit(1);
+  await new Promise((resolve) => setImmediate(resolve));
+  await committer.submit(2);
+  assert.deepEqual(started, [[1], [2]], 'the second commit finished while the first was still running');
+  releaseFirst();
+  await first;
 });

@@ -1,0 +1,17 @@
+/**
+ * `npm run bench -- <name>`: runs one benchmark. Each prints what it measured and, as its last
+ * line, `ratio=<ours/baseline>` where both sides were measured in the same run on this machine.
+ */
+import { benchCollect } from './collect.js';
+
+const benchmarks: Record<string, () => Promise<void>> = {
+  collect: benchCollect,
+};
+
+const name = process.argv[2];
+const run = name ? benchmarks[name] : undefined;
+if (!run) {
+  process.stderr.write(`Usage: npm run bench -- <${Object.keys(benchmarks).join('|')}>\n`);
+  process.exit(2);
+}
+await run();
