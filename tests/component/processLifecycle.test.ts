@@ -4,6 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { migrations } from '../../server/storage/migrations/index.js';
 import { prepareBackend, testBackends, type PreparedBackend } from '../support/backends.js';
 import { spawnLongfunnel, waitFor } from '../support/processes.js';
 import type { TestJobRun } from '../support/testFeature.js';
@@ -118,7 +119,8 @@ describe('command line', () => {
   test('when migrate runs twice, then the second run finds nothing to do', async () => {
     const first = spawnLongfunnel(['migrate'], backend.env);
     assert.equal((await first.exited()).code, 0);
-    assert.match(first.output(), /migrations applied applied=\["0001_jobs"\]/);
+    const every = JSON.stringify(migrations.map((migration) => migration.id));
+    assert.ok(first.output().includes(`migrations applied applied=${every}`), first.output());
     const second = spawnLongfunnel(['migrate'], backend.env);
     assert.equal((await second.exited()).code, 0);
     assert.match(second.output(), /the database is up to date/);

@@ -1,0 +1,43 @@
+/** The body `t.js` posts to `/collect` (PROTOCOL.md, "Body"), and the limits on its fields. */
+
+export const PROTOCOL_VERSION = 1;
+export const MAX_URL_LENGTH = 2048;
+export const MAX_TITLE_LENGTH = 300;
+export const MAX_GOAL_LENGTH = 100;
+
+/** What the page says at the moment of a hit; the ids are added when it is sent. */
+export interface PageHit {
+  readonly type: 'pageview' | 'goal';
+  readonly url: string;
+  readonly title?: string;
+  readonly goal?: string;
+  readonly value?: number;
+  readonly ts: number;
+}
+
+export interface Payload extends PageHit {
+  readonly v: typeof PROTOCOL_VERSION;
+  readonly site: string;
+  readonly visitor: string;
+  readonly visit: string;
+  readonly landing: string;
+  readonly referrer?: string;
+  readonly ym_uid?: string;
+  readonly ga_cid?: string;
+  readonly screen?: string;
+}
+
+/** Optional text fields are left out when empty: an empty string is not a value. */
+export function optionalText(text: string, max: number): string | undefined {
+  return text ? text.slice(0, max) : undefined;
+}
+
+/** A goal name of 1-100 characters (longer: cut); anything else ignores the call. */
+export function goalName(name: unknown): string | undefined {
+  return typeof name === 'string' ? optionalText(name, MAX_GOAL_LENGTH) : undefined;
+}
+
+/** A finite number; anything else sends the goal without a value. */
+export function goalValue(value: unknown): number | undefined {
+  return typeof value === 'number' && isFinite(value) ? value : undefined;
+}
