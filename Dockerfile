@@ -1,6 +1,7 @@
 # LongFunnel image: one image for every role (start, server, worker, migrate).
 #   docker build -t longfunnel .
-#   docker run -p 3000:3000 -v longfunnel-data:/data longfunnel          # embedded defaults
+#   docker run -p 3000:3000 -v longfunnel-data:/data \
+#     -e ENCRYPTION_KEY=... -e PUBLIC_URL=https://lf.example.com longfunnel   # embedded database
 #   docker run ... longfunnel server | worker | migrate                   # with DATABASE_URL, REDIS_URL
 
 FROM node:20-bookworm-slim AS build

@@ -97,7 +97,7 @@ export async function benchCollect(): Promise<void> {
     COLLECT_IP_LIMIT_PER_MINUTE: '100000000',
     COLLECT_SITE_LIMIT_PER_SECOND: '100000000',
   });
-  const collector = spawnLongfunnel(['start'], { ...backend.env, NODE_ENV: 'production' });
+  const collector = spawnLongfunnel(['start'], { ...backend.env, NODE_ENV: 'production', PUBLIC_URL: 'http://127.0.0.1' });
   const bare = await startBareServer();
   try {
     const collectorUrl = await collector.started(60_000);

@@ -51,6 +51,8 @@ export interface Config {
   collectIpLimitPerMinute: number;
   /** Tracker hits one site may send per second to /collect (per server process). */
   collectSiteLimitPerSecond: number;
+  /** Which proxies' X-Forwarded-For is believed for the client address (Express "trust proxy"). */
+  trustProxy: string | number | boolean;
 }
 
 /** Thrown by `loadConfig`; its message names every bad variable and what is allowed. */
@@ -93,6 +95,7 @@ const schema = Joi.object({
   QUEUE_LOCK_MS: Joi.number().integer().min(1_000).max(3_600_000).default(30_000),
   COLLECT_IP_LIMIT_PER_MINUTE: Joi.number().integer().min(1).default(600),
   COLLECT_SITE_LIMIT_PER_SECOND: Joi.number().integer().min(1).default(1_000),
+  TRUST_PROXY: Joi.string().trim().default('loopback, linklocal, uniquelocal'),
 })
   // Tokens are only safe at rest when the key lives outside the database it protects.
   .when(Joi.object({ NODE_ENV: Joi.valid('production').required() }).unknown(), {
@@ -100,6 +103,10 @@ const schema = Joi.object({
   })
   .when(Joi.object({ DATABASE_URL: Joi.exist() }).unknown(), {
     then: Joi.object({ ENCRYPTION_KEY: Joi.required() }),
+  })
+  // Tags, webhooks and widget URLs are built from it: a default of localhost would be handed out.
+  .when(Joi.object({ NODE_ENV: Joi.valid('production').required() }).unknown(), {
+    then: Joi.object({ PUBLIC_URL: Joi.required() }),
   })
   .and('AMOCRM_CLIENT_ID', 'AMOCRM_CLIENT_SECRET')
   .and('BITRIX24_CLIENT_ID', 'BITRIX24_CLIENT_SECRET')
@@ -111,6 +118,13 @@ const declaredVariables = Object.keys(schema.describe().keys ?? {});
 /** Environment variables this module understands (for docs and tests). */
 export function configVariableNames(): string[] {
   return [...declaredVariables];
+}
+
+/** `true`/`false`, a hop count, or a list of addresses, subnets and names as Express takes them. */
+function parseTrustProxy(value: string): string | number | boolean {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
 }
 
 function parseKey(value: string | undefined): Buffer | undefined {
@@ -132,7 +146,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     abortEarly: false,
     convert: true,
     errors: { wrap: { label: '"' } },
-    messages: { 'any.required': '{{#label}} is required when NODE_ENV=production or DATABASE_URL is set' },
+    messages: {
+      'any.required': '{{#label}} is required when NODE_ENV=production (ENCRYPTION_KEY also when DATABASE_URL is set)',
+    },
   });
   if (error) {
     throw new ConfigError(error.details.map((detail) => describeProblem(detail, env)));
@@ -166,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queueLockMs: value.QUEUE_LOCK_MS,
     collectIpLimitPerMinute: value.COLLECT_IP_LIMIT_PER_MINUTE,
     collectSiteLimitPerSecond: value.COLLECT_SITE_LIMIT_PER_SECOND,
+    trustProxy: parseTrustProxy(value.TRUST_PROXY),
   });
 }
 
@@ -173,7 +190,8 @@ const secretVariables = new Set(['ENCRYPTION_KEY', 'AMOCRM_CLIENT_SECRET', 'BITR
 
 /** `scheme://user:password@host` -> `scheme://user:***@host`: connection strings carry passwords. */
 function withoutUrlPassword(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/i, '$1***@');
+  // Everything up to the last "@" is credentials; a password may itself hold "/", ":" or "@".
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:).*@/i, '$1***@');
 }
 
 function describeProblem(detail: Joi.ValidationErrorItem, env: NodeJS.ProcessEnv): string {

@@ -9,13 +9,10 @@ export type ErrorCode =
   | 'invalid_json'
   | 'validation_failed'
   | 'unauthorized'
-  | 'forbidden'
   | 'not_found'
   | 'unknown_site'
   | 'origin_not_allowed'
   | 'route_not_found'
-  | 'method_not_allowed'
-  | 'conflict'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
@@ -35,9 +32,6 @@ export class AppError extends Error {
     this.name = 'AppError';
   }
 
-  static badRequest(message: string, details?: unknown): AppError {
-    return new AppError(400, 'bad_request', message, details);
-  }
 
   static validation(message: string, details?: unknown): AppError {
     return new AppError(422, 'validation_failed', message, details);
@@ -47,17 +41,11 @@ export class AppError extends Error {
     return new AppError(401, 'unauthorized', message);
   }
 
-  static forbidden(message = 'Not allowed'): AppError {
-    return new AppError(403, 'forbidden', message);
-  }
 
   static notFound(message: string): AppError {
     return new AppError(404, 'not_found', message);
   }
 
-  static conflict(message: string): AppError {
-    return new AppError(409, 'conflict', message);
-  }
 
   static unavailable(message: string, details?: unknown): AppError {
     return new AppError(503, 'service_unavailable', message, details);

@@ -86,6 +86,12 @@ async function closeHttpServer(server: http.Server, timeoutMs: number): Promise<
 
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, role } = options;
+  if (role !== 'all' && !config.databaseUrl) {
+    throw new Error(
+      `"longfunnel ${role}" runs one role of several processes, and they can only share work through PostgreSQL: ` +
+        'set DATABASE_URL (and REDIS_URL for the queue), or run "longfunnel start" for both roles in one process',
+    );
+  }
   const logger = options.logger ?? createLogger({ level: config.logLevel, nodeEnv: config.nodeEnv });
   const metrics = new Metrics();
 
@@ -140,7 +146,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   if (role !== 'worker') {
     for (const feature of options.features) routers.push(...(feature.routers?.(deps) ?? []));
   }
-  const server = http.createServer(createApp({ logger, metrics, routers }));
+  const server = http.createServer(createApp({ trustProxy: config.trustProxy, logger, metrics, routers }));
   server.keepAliveTimeout = 65_000;
   let address: AddressInfo;
   try {
@@ -172,7 +178,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (!requestsFinished) logger.warn('shutdown: requests still running at the timeout were cut off');
       if (!jobs.finished) logger.warn('shutdown: jobs still running at the timeout will run again after their lock lapses');
       await deps.queue.close().catch((error) => logger.error('shutdown: closing the queue failed', errorMeta(error)));
-      await db.close().catch((error) => logger.error('shutdown: closing the database failed', errorMeta(error)));
+      await withTimeout(db.close(), 5_000, 'closing the database').catch((error) =>
+        logger.error('shutdown: closing the database failed', errorMeta(error)),
+      );
       logger.info('stopped', { requestsFinished, jobsFinished: jobs.finished });
       return { clean: requestsFinished && jobs.finished };
     })();

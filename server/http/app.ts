@@ -11,6 +11,8 @@ import { httpMetrics } from './middleware/httpMetrics.js';
 import { requestContext } from './middleware/requestContext.js';
 
 export interface AppDeps {
+  /** Express "trust proxy": whose X-Forwarded-For names the client (TRUST_PROXY). */
+  trustProxy: string | number | boolean;
   logger: Logger;
   metrics: Metrics;
   routers: Router[];
@@ -19,7 +21,7 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.set('trust proxy', deps.trustProxy);
   app.use(requestContext());
   app.use(httpMetrics(deps.metrics));
   for (const router of deps.routers) app.use(router);

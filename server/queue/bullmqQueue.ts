@@ -73,6 +73,7 @@ export class BullmqQueue implements JobQueue {
   private readonly redisOptions: RedisEndpoint;
   private readonly health: Redis;
   private redisDown = false;
+  private healthReady: Promise<void> | undefined;
   /** Job attempts this process is running now. */
   private jobsInFlight = 0;
 
@@ -210,7 +211,11 @@ export class BullmqQueue implements JobQueue {
   private async readyHealthClient(): Promise<Redis> {
     if (this.health.status === 'ready') return this.health;
     if (this.health.status === 'end') throw new Error('the Redis connection is closed');
-    await new Promise<void>((resolve) => this.health.once('ready', () => resolve()));
+    // One shared wait, however many readiness probes come during an outage.
+    this.healthReady ??= new Promise<void>((resolve) => this.health.once('ready', () => resolve())).finally(() => {
+      this.healthReady = undefined;
+    });
+    await this.healthReady;
     return this.health;
   }
 

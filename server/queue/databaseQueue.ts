@@ -347,10 +347,11 @@ export class DatabaseQueue implements JobQueue {
   }
 
   async stopWorkers(timeoutMs: number): Promise<StopReport> {
-    clearInterval(this.maintenanceTimer);
-    this.maintenanceTimer = undefined;
+    // Leases are renewed until the running jobs are done, so no other worker takes one back meanwhile.
     const results = await Promise.all([...this.consumers.values()].map((consumer) => consumer.stop(timeoutMs)));
     this.consumers.clear();
+    clearInterval(this.maintenanceTimer);
+    this.maintenanceTimer = undefined;
     return { finished: results.every(Boolean) };
   }
 

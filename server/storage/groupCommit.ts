@@ -11,6 +11,15 @@ export interface GroupCommitOptions {
   maxInFlight?: number;
   /** Called with the size of every batch committed (metrics). */
   onBatch?: (size: number) => void;
+  /** Items waiting at most; past it `submit` fails at once (the database is not keeping up). */
+  maxPending?: number;
+}
+
+export class GroupCommitOverloadedError extends Error {
+  constructor(readonly pending: number) {
+    super(`${pending} items are already waiting for the database`);
+    this.name = 'GroupCommitOverloadedError';
+  }
 }
 
 export class GroupCommitter<Item> {
@@ -19,6 +28,7 @@ export class GroupCommitter<Item> {
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
   private readonly onBatch: (size: number) => void;
+  private readonly maxPending: number;
 
   constructor(
     private readonly commit: (items: Item[]) => Promise<void>,
@@ -27,14 +37,35 @@ export class GroupCommitter<Item> {
     this.maxBatch = options.maxBatch ?? 1_000;
     this.maxInFlight = options.maxInFlight ?? 1;
     this.onBatch = options.onBatch ?? (() => undefined);
+    this.maxPending = options.maxPending ?? 20_000;
   }
 
-  /** Resolves once the item is committed; rejects when its batch failed. */
+  /** Resolves once the item is committed; rejects when it could not be. */
   submit(item: Item): Promise<void> {
+    if (this.pending.length >= this.maxPending) return Promise.reject(new GroupCommitOverloadedError(this.pending.length));
     return new Promise((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
       if (this.inFlight < this.maxInFlight) void this.flush();
     });
+  }
+
+  /**
+   * Commits a batch; when it fails, commits its items one by one, so that one item the database
+   * refuses fails alone instead of taking every other caller's item down with it.
+   */
+  private async commitBatch(batch: GroupCommitter<Item>['pending']): Promise<void> {
+    try {
+      await this.commit(batch.map((entry) => entry.item));
+    } catch (error) {
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+        return;
+      }
+      for (const entry of batch) await this.commitBatch([entry]);
+      return;
+    }
+    for (const entry of batch) entry.resolve();
+    this.onBatch(batch.length);
   }
 
   private async flush(): Promise<void> {
@@ -46,13 +77,7 @@ export class GroupCommitter<Item> {
         await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.pending.splice(0, this.maxBatch);
         if (batch.length === 0) break;
-        try {
-          await this.commit(batch.map((entry) => entry.item));
-          this.onBatch(batch.length);
-          for (const entry of batch) entry.resolve();
-        } catch (error) {
-          for (const entry of batch) entry.reject(error);
-        }
+        await this.commitBatch(batch);
       }
     } finally {
       this.inFlight--;

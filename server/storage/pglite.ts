@@ -41,6 +41,9 @@ export function lockDataDir(dataDir: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       fs.writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+      // Two processes that both found a stale lock may both get here; only the last writer keeps it.
+      const owner = Number.parseInt(fs.readFileSync(lockPath, 'utf8').trim(), 10);
+      if (owner !== process.pid) throw new EmbeddedDatabaseBusyError(dataDir, owner);
       return () => {
         if (fs.existsSync(lockPath) && fs.readFileSync(lockPath, 'utf8').trim() === String(process.pid)) fs.rmSync(lockPath);
       };

@@ -15,6 +15,9 @@ export function openPostgres(options: PostgresOptions): Database {
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
+    // A statement stuck behind a lock fails instead of holding its connection (and its callers) forever.
+    statement_timeout: 30_000,
+    lock_timeout: 10_000,
   });
   pool.on('error', (error) => options.onIdleError?.(error));
 

@@ -111,12 +111,57 @@ for (const backendName of testBackends()) {
       assert.equal(visit?.channel, 'Direct');
     });
 
+    test('when a landing keeps |, {}, [] and ^ unencoded as browsers do, then the visit is stored', async () => {
+      const visitor = newId();
+      const landing = 'https://shop.example/catalog?filter[color]=red&utm_source=yandex&utm_medium=cpc&utm_content=cid|111|gid|{ad_id}|x^y';
+      assert.equal((await sendHit(app.url, pageview(site.key, { visitor, visit: newId(), url: landing, landing }))).status, 204);
+      const [visit] = await visitsOf(visitor);
+      assert.equal(visit?.landing_params.utm_content, 'cid|111|gid|{ad_id}|x^y');
+    });
+
+    test('when texts hold NUL or half an emoji, then the hit is stored with clean text and its batch is unharmed', async () => {
+      const visitor = newId();
+      const others = Array.from({ length: 20 }, () => newId());
+      const responses = await Promise.all([
+        sendHit(app.url, pageview(site.key, { visitor, visit: newId(), title: `${'a'.repeat(10)}\ud83d`, referrer: 'https://x.example/\u0000' })),
+        ...others.map((other) => sendHit(app.url, pageview(site.key, { visitor: other, visit: newId() }))),
+      ]);
+      assert.deepEqual([...new Set(responses.map((response) => response.status))], [204]);
+      const [visit] = await visitsOf(visitor);
+      assert.equal(visit?.hits[0]?.url, 'https://shop.example/');
+      const { rows } = await app.runtime.deps.db.query<{ title: string }>(
+        'SELECT h.title FROM hits h JOIN visits v ON v.tenant_id = h.tenant_id AND v.id = h.visit_id WHERE v.visitor_id = $1',
+        [visitor],
+      );
+      assert.deepEqual(rows, [{ title: `${'a'.repeat(10)}\ufffd` }]);
+    });
+
+    test("when a hit names another visitor's visit, then it does not join that visit", async () => {
+      const owner = newId();
+      const visit = newId();
+      assert.equal((await sendHit(app.url, pageview(site.key, { visitor: owner, visit }))).status, 204);
+      const intruder = newId();
+      await sendHit(app.url, { ...pageview(site.key, { visitor: intruder, visit, url: 'https://shop.example/planted' }), type: 'goal', goal: 'fake_order' });
+      const [stored] = await visitsOf(owner);
+      assert.equal(stored?.hits.length, 1);
+      assert.equal(stored?.goals, 0);
+      const { rows } = await app.runtime.deps.db.query("SELECT 1 FROM hits WHERE url = 'https://shop.example/planted'");
+      assert.equal(rows.length, 0);
+    });
+
+    test('when a path holds a broken %-escape, then the answer is 400, not 500', async () => {
+      const response = await fetch(`${app.url}/api/v1/visitors/%E0%A4%A/visits`, { headers: adminHeaders });
+      assert.equal(response.status, 400);
+      assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'bad_request');
+    });
+
     const refused: Array<[string, () => Promise<Response>, number, string]> = [
       ['the body is not JSON', () => sendHit(app.url, '{"v":1,' as unknown as Record<string, unknown>), 400, 'invalid_json'],
       ['a field is unknown', () => sendHit(app.url, pageview(site.key, { visitor: 'bad-visitor-1', colour: 'red' })), 400, 'validation_failed'],
       ['the visitor id is malformed', () => sendHit(app.url, pageview(site.key, { visitor: 'x' })), 400, 'validation_failed'],
       ['a pageview names a goal', () => sendHit(app.url, pageview(site.key, { visitor: 'bad-visitor-2', goal: 'g' })), 400, 'validation_failed'],
-      ['the site key is unknown', () => sendHit(app.url, pageview('lf_nosuchsite', { visitor: 'bad-visitor-3' })), 404, 'unknown_site'],
+      ['the site key is unknown', () => sendHit(app.url, pageview('lf_AAAAAAAAAAAAAAAAAAAAAAAA', { visitor: 'bad-visitor-3' })), 404, 'unknown_site'],
+      ['the site key is malformed', () => sendHit(app.url, pageview('lf_\u0000x', { visitor: 'bad-visitor-3' })), 400, 'validation_failed'],
       ['the origin is another site', () => sendHit(app.url, pageview(site.key, { visitor: 'bad-visitor-4' }), { origin: 'https://evil.example' }), 403, 'origin_not_allowed'],
       ['there is no origin at all', () => sendHit(app.url, pageview(site.key, { visitor: 'bad-visitor-5' }), { origin: null }), 403, 'origin_not_allowed'],
       ['the body is over 16 kB', () => sendHit(app.url, pageview(site.key, { visitor: 'bad-visitor-6', title: 'x'.repeat(17_000) })), 413, 'payload_too_large'],

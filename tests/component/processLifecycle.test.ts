@@ -139,6 +139,12 @@ describe('command line', () => {
     }
   });
 
+  test('when one role is started on the embedded database, then it refuses and says why', async () => {
+    const proc = spawnLongfunnel(['server'], backend.env);
+    assert.equal((await proc.exited()).code, 1);
+    assert.match(proc.output(), /can only share work through PostgreSQL: set DATABASE_URL/);
+  });
+
   test('when the command is unknown, then usage is printed and the exit code is 2', async () => {
     const proc = spawnLongfunnel(['launch'], backend.env);
     assert.equal((await proc.exited()).code, 2);

@@ -61,8 +61,10 @@ test('when the encryption key is malformed, then the message says the format wit
   assert.doesNotMatch(problem ?? '', /short-secret-value/);
 });
 
-test('when production runs without an encryption key, then it is refused', () => {
-  assert.match(problemsOf({ NODE_ENV: 'production' })[0] ?? '', /"ENCRYPTION_KEY" is required/);
+test('when production runs without an encryption key or a public URL, then both are refused', () => {
+  const problems = problemsOf({ NODE_ENV: 'production' });
+  assert.ok(problems.some((problem) => /"ENCRYPTION_KEY" is required/.test(problem)), problems.join('\n'));
+  assert.ok(problems.some((problem) => /"PUBLIC_URL" is required/.test(problem)), problems.join('\n'));
   assert.match(problemsOf({ DATABASE_URL: 'postgres://db/lf' })[0] ?? '', /"ENCRYPTION_KEY" is required/);
 });
 
@@ -76,4 +78,17 @@ test('when a variable is blank, then its default applies', () => {
 
 test('when the admin token is too short, then it is refused', () => {
   assert.match(problemsOf({ ADMIN_TOKEN: 'short' })[0] ?? '', /"ADMIN_TOKEN" must be at least 16 characters/);
+});
+
+test('when a bad connection string holds a password, then the error shows it masked', () => {
+  const [problem] = problemsOf({ DATABASE_URL: 'mysql://app:s3cr/et+x@db:5432/lf', ENCRYPTION_KEY: key });
+  assert.match(problem ?? '', /\(got "mysql:\/\/app:\*\*\*@db:5432\/lf"\)/);
+  assert.doesNotMatch(problem ?? '', /s3cr/);
+});
+
+test('when TRUST_PROXY is given, then booleans and hop counts become what Express expects', () => {
+  assert.equal(loadConfig({}).trustProxy, 'loopback, linklocal, uniquelocal');
+  assert.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true);
+  assert.equal(loadConfig({ TRUST_PROXY: '2' }).trustProxy, 2);
+  assert.equal(loadConfig({ TRUST_PROXY: '10.0.0.0/8, loopback' }).trustProxy, '10.0.0.0/8, loopback');
 });

@@ -27,9 +27,15 @@ export interface Payload extends PageHit {
   readonly screen?: string;
 }
 
+/** Cuts to at most `max` UTF-16 units without splitting a surrogate pair (an emoji cut in half is not text). */
+export function cut(text: string, max: number): string {
+  const end = text.length > max && /[\uD800-\uDBFF]/.test(text.charAt(max - 1)) ? max - 1 : max;
+  return text.slice(0, end);
+}
+
 /** Optional text fields are left out when empty: an empty string is not a value. */
 export function optionalText(text: string, max: number): string | undefined {
-  return text ? text.slice(0, max) : undefined;
+  return text ? cut(text, max) : undefined;
 }
 
 /** A goal name of 1-100 characters (longer: cut); anything else ignores the call. */

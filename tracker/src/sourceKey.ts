@@ -1,3 +1,5 @@
+import { cut } from './payload.js';
+
 /**
  * The landing's source key (PROTOCOL.md, "Visits"): what a page load says about where the visitor
  * came from. A non-empty key that differs from the current visit's starts a new visit.
@@ -44,5 +46,6 @@ export function sourceKey(query: QueryParams, externalReferrerHost: string, from
     }
     if (!key && externalReferrerHost) key = 'ref:' + externalReferrerHost;
   }
-  return key.slice(0, MAX_SOURCE_KEY_LENGTH);
+  // Cut whole characters only: the key is URI-encoded into a cookie, and a lone surrogate would throw there.
+  return cut(key, MAX_SOURCE_KEY_LENGTH);
 }

@@ -21,8 +21,14 @@ function fromBodyParser(error: unknown): AppError | undefined {
     case 'request.aborted':
       return new AppError(400, 'bad_request', 'The request was aborted while its body was read');
     default:
-      return undefined;
+      break;
   }
+  // Other framework errors that carry a client status, e.g. a path with a broken %-escape.
+  const { status, expose } = (error ?? {}) as { status?: unknown; expose?: unknown };
+  if (typeof status === 'number' && status >= 400 && status < 500 && expose !== false) {
+    return new AppError(status, 'bad_request', error instanceof Error ? error.message : 'Bad request');
+  }
+  return undefined;
 }
 
 export function routeNotFound(): RequestHandler {

@@ -7,7 +7,10 @@ import { Router, type Request, type Response } from 'express';
 import express from 'express';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../../errors.js';
+import { addToContext } from '../../observability/context.js';
 import { errorMeta } from '../../observability/logger.js';
+import { cleanOptionalText, cleanText } from './cleanText.js';
+import { rateLimitKey } from './clientAddress.js';
 import type { FeatureDeps } from '../../runtime.js';
 import { GroupCommitter } from '../../storage/groupCommit.js';
 import { SiteDirectory, isSiteOrigin, type Site } from '../sites/siteStore.js';
@@ -57,12 +60,12 @@ function toEvent(payload: TrackerPayload, site: Site, userAgent: UserAgentFacts)
     visitorId: payload.visitor,
     visitId: payload.visit,
     type: payload.type,
-    url: payload.url,
-    title: payload.title || null,
-    goal: payload.goal ?? null,
+    url: cleanText(payload.url),
+    title: cleanOptionalText(payload.title),
+    goal: cleanOptionalText(payload.goal),
     value: payload.value ?? null,
-    landing: payload.landing,
-    referrer: payload.referrer || null,
+    landing: cleanText(payload.landing),
+    referrer: cleanOptionalText(payload.referrer),
     ymUid: payload.ym_uid ?? null,
     gaCid: payload.ga_cid ?? null,
     screen: payload.screen ?? null,
@@ -105,7 +108,7 @@ export function collectRoutes(deps: FeatureDeps): Router {
   router.post(
     '/collect',
     async (req, res, next) => {
-      await perIp.consume(req.ip ?? 'unknown').catch((rejection) => {
+      await perIp.consume(rateLimitKey(req.ip)).catch((rejection) => {
         counted.inc({ outcome: 'rate_limited' });
         throw rateLimited(res, rejection, 'address');
       });
@@ -120,7 +123,11 @@ export function collectRoutes(deps: FeatureDeps): Router {
         counted.inc({ outcome: 'rejected' });
         throw error;
       }
-      const site = await sites.byKey(payload.site);
+      const site = await sites.byKey(payload.site).catch((error: unknown) => {
+        counted.inc({ outcome: 'failed' });
+        deps.logger.error('collect: looking up the site failed', errorMeta(error));
+        throw AppError.unavailable('The hit could not be stored; try again later');
+      });
       if (!site) {
         counted.inc({ outcome: 'rejected' });
         throw new AppError(404, 'unknown_site', `No site with key ${JSON.stringify(payload.site)}: check data-site in the tag`);
@@ -128,19 +135,20 @@ export function collectRoutes(deps: FeatureDeps): Router {
       const origin = requestOrigin(req);
       if (!origin || !isSiteOrigin(site, origin)) {
         counted.inc({ outcome: 'rejected' });
-        throw new AppError(403, 'origin_not_allowed', `Hits for this site are accepted from ${site.hosts.join(', ')} only`);
+        throw new AppError(403, 'origin_not_allowed', "Hits for this site are accepted from the site's own pages only");
       }
+      addToContext({ tenant: site.tenantId });
       allowOrigin(res, req.get('origin'));
-      await perSite.consume(site.id).catch((rejection) => {
-        counted.inc({ outcome: 'rate_limited' });
-        throw rateLimited(res, rejection, 'site');
-      });
       const userAgent = userAgents.facts(req.get('user-agent'));
       if (userAgent.bot) {
         counted.inc({ outcome: 'bot' });
         res.status(202).end();
         return;
       }
+      await perSite.consume(site.id).catch((rejection) => {
+        counted.inc({ outcome: 'rate_limited' });
+        throw rateLimited(res, rejection, 'site');
+      });
       try {
         await committer.submit(toEvent(payload, site, userAgent));
       } catch (error) {

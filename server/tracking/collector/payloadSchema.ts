@@ -2,7 +2,24 @@
 import Joi from 'joi';
 
 const id = Joi.string().pattern(/^[A-Za-z0-9_-]{8,64}$/);
-const httpUrl = Joi.string().max(2048).uri({ scheme: ['http', 'https'] });
+
+/**
+ * What a browser's `location.href` can be: WHATWG URLs keep `|`, `{}`, `[]` and `^` unencoded in the
+ * query (Yandex.Direct's `utm_content=cid|{ad_id}`, catalog filters `?filter[color]=red`), which an
+ * RFC 3986 check would refuse, losing the whole visit.
+ */
+const httpUrl = Joi.string()
+  .max(2048)
+  .custom((value: string, helpers) => {
+    try {
+      const { protocol } = new URL(value);
+      if (protocol === 'http:' || protocol === 'https:') return value;
+    } catch {
+      // reported below
+    }
+    return helpers.error('string.httpUrl');
+  })
+  .messages({ 'string.httpUrl': '{{#label}} must be an http or https URL' });
 
 export interface TrackerPayload {
   v: 1;
@@ -24,7 +41,9 @@ export interface TrackerPayload {
 
 export const trackerPayloadSchema = Joi.object<TrackerPayload>({
   v: Joi.number().valid(1).required(),
-  site: Joi.string().max(64).required(),
+  site: Joi.string().pattern(/^lf_[A-Za-z0-9]{24}$/).required().messages({
+    'string.pattern.base': '"site" must be a site key like lf_ and 24 letters or digits: check data-site in the tag',
+  }),
   type: Joi.string().valid('pageview', 'goal').required(),
   visitor: id.required(),
   visit: id.required(),

@@ -94,6 +94,7 @@ export async function storeTrackingEvents(db: Database, events: TrackingEvent[])
   const hits = events.map((event) => ({
     tenant_id: event.tenantId,
     visit_id: event.visitId,
+    visitor_id: event.visitorId,
     type: event.type,
     url: event.url,
     title: event.title,
@@ -126,7 +127,8 @@ export async function storeTrackingEvents(db: Database, events: TrackingEvent[])
               channel text, click_id_type text, click_id text, landing_params jsonb, ym_uid text, ga_cid text,
               device_type text, browser text, os text, screen text, pageviews integer, goals integer)
        ON CONFLICT (tenant_id, id) DO UPDATE
-         SET last_activity_at = GREATEST(visits.last_activity_at, EXCLUDED.last_activity_at),
+         SET started_at = LEAST(visits.started_at, EXCLUDED.started_at),
+             last_activity_at = GREATEST(visits.last_activity_at, EXCLUDED.last_activity_at),
              pageviews = visits.pageviews + EXCLUDED.pageviews,
              goals = visits.goals + EXCLUDED.goals,
              ym_uid = COALESCE(visits.ym_uid, EXCLUDED.ym_uid),
@@ -134,11 +136,13 @@ export async function storeTrackingEvents(db: Database, events: TrackingEvent[])
          WHERE visits.visitor_id = EXCLUDED.visitor_id`,
       [JSON.stringify([...visits.values()].sort(byKey))],
     );
+    // Only into a visit of the same visitor: a hit naming someone else's visit id is dropped.
     await tx.query(
       `INSERT INTO hits (tenant_id, visit_id, type, url, title, goal, value, at)
-       SELECT tenant_id, visit_id, type, url, title, goal, value, at
-         FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, visit_id text, type text, url text, title text,
-              goal text, value numeric, at timestamptz)`,
+       SELECT r.tenant_id, r.visit_id, r.type, r.url, r.title, r.goal, r.value, r.at
+         FROM jsonb_to_recordset($1::jsonb) AS r(tenant_id text, visit_id text, visitor_id text, type text, url text,
+              title text, goal text, value numeric, at timestamptz)
+         JOIN visits v ON v.tenant_id = r.tenant_id AND v.id = r.visit_id AND v.visitor_id = r.visitor_id`,
       [JSON.stringify(hits)],
     );
   });

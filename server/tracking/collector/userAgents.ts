@@ -16,7 +16,8 @@ export class UserAgentCache {
   constructor(private readonly maxEntries = 5_000) {}
 
   facts(userAgent: string | undefined): UserAgentFacts {
-    const key = userAgent ?? '';
+    // Real user agents are under 512 characters; a longer header must not grow the cache.
+    const key = (userAgent ?? '').slice(0, 512);
     let facts = this.entries.get(key);
     if (!facts) {
       facts = { bot: isbot(key), device: deviceOf(key) };

@@ -9,7 +9,7 @@ import { createSite, listSites, trackerTag, type Site } from './siteStore.js';
 
 const newSiteSchema = Joi.object({
   domain: Joi.string().trim().max(253).required(),
-  tenant_id: Joi.string().trim().max(64),
+  tenant_id: Joi.string().trim().pattern(/^[A-Za-z0-9_-]{1,64}$/),
   hosts: Joi.array().items(Joi.string().trim().max(253)).max(50),
   cookie_domain: Joi.string().trim().max(253),
 });

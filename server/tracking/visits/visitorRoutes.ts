@@ -6,6 +6,9 @@ import type { FeatureDeps } from '../../runtime.js';
 import type { Database } from '../../storage/database.js';
 
 const visitorIdPattern = /^[A-Za-z0-9_-]{8,64}$/;
+const tenantIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+/** A visit's first hits are what a person reads; a visit with thousands of hits is cut here. */
+export const MAX_HITS_PER_VISIT = 500;
 
 interface VisitRow {
   tenant_id: string;
@@ -62,6 +65,13 @@ export async function visitsOfVisitor(db: Database, visitorId: string, limit: nu
         [JSON.stringify(visits.map((visit) => ({ tenant_id: visit.tenant_id, id: visit.id })))],
       )
     : { rows: [] as HitRow[] };
+  const hitsByVisit = new Map<string, HitRow[]>();
+  for (const hit of hits) {
+    const key = `${hit.tenant_id}\u0000${hit.visit_id}`;
+    const list = hitsByVisit.get(key) ?? [];
+    if (list.length < MAX_HITS_PER_VISIT) list.push(hit);
+    hitsByVisit.set(key, list);
+  }
   return visits.map((visit) => ({
     id: visit.id,
     tenant_id: visit.tenant_id,
@@ -84,9 +94,7 @@ export async function visitsOfVisitor(db: Database, visitorId: string, limit: nu
     device: { type: visit.device_type, browser: visit.browser, os: visit.os, screen: visit.screen },
     pageviews: visit.pageviews,
     goals: visit.goals,
-    hits: hits
-      .filter((hit) => hit.visit_id === visit.id && hit.tenant_id === visit.tenant_id)
-      .map((hit) => ({
+    hits: (hitsByVisit.get(`${visit.tenant_id}\u0000${visit.id}`) ?? []).map((hit) => ({
         type: hit.type,
         url: hit.url,
         title: hit.title,
@@ -105,6 +113,7 @@ export function visitorRoutes(deps: FeatureDeps): Router {
     const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw AppError.validation('limit must be a whole number from 1 to 1000');
     const tenant = typeof req.query.tenant === 'string' ? req.query.tenant : undefined;
+    if (tenant !== undefined && !tenantIdPattern.test(tenant)) throw AppError.validation('tenant must be a tenant id');
     const visits = await visitsOfVisitor(deps.db, visitorId, limit, tenant);
     res.json({ visitor_id: visitorId, visits });
   });

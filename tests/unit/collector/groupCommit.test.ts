@@ -17,16 +17,23 @@ test('when items arrive while a commit is in flight, then they share the next co
   assert.deepEqual(batches, [[1], [2, 3, 4]]);
 });
 
-test('when a batch fails, then every item of it is rejected and later items still commit', async () => {
-  let calls = 0;
-  const committer = new GroupCommitter<string>(async () => {
-    calls++;
-    if (calls === 1) throw new Error('disk full');
+test('when one item of a batch is refused, then only that item fails and the others commit', async () => {
+  const committed: string[] = [];
+  const committer = new GroupCommitter<string>(async (items) => {
+    if (items.includes('bad')) throw new Error('invalid input syntax for type json');
+    committed.push(...items);
   });
-  const failed = [committer.submit('a'), committer.submit('b')];
-  await Promise.all(failed.map((promise) => assert.rejects(promise, /disk full/)));
-  await committer.submit('c');
-  assert.equal(calls, 2);
+  const results = await Promise.allSettled(['a', 'bad', 'b'].map((item) => committer.submit(item)));
+  assert.deepEqual(results.map((result) => result.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.deepEqual(committed.sort(), ['a', 'b']);
+});
+
+test('when the database is down, then every item is rejected with its error', async () => {
+  const committer = new GroupCommitter<string>(async () => {
+    throw new Error('connection refused');
+  });
+  const results = await Promise.allSettled(['a', 'b'].map((item) => committer.submit(item)));
+  assert.deepEqual(results.map((result) => result.status), ['rejected', 'rejected']);
 });
 
 test('when more items wait than a batch holds, then they are split into batches of at most that size', async () => {

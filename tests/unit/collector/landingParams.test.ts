@@ -16,7 +16,7 @@ test('when a landing is not a URL, then there are no parameters', () => {
 
 const valid = {
   v: 1,
-  site: 'lf_key',
+  site: 'lf_AbCdEfGhIjKlMnOpQrStUvWx',
   type: 'goal',
   visitor: 'abcdefgh12',
   visit: 'ijklmnop34',

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { goalName, goalValue, MAX_GOAL_LENGTH, optionalText } from '../../../tracker/src/payload.js';
+import { cut, goalName, goalValue, MAX_GOAL_LENGTH, optionalText } from '../../../tracker/src/payload.js';
 
 test('when a goal name is a string, then it is kept and cut to 100 characters', () => {
   assert.equal(goalName('callback_form'), 'callback_form');
@@ -33,4 +33,12 @@ test('when optional text is empty, then it is left out; when long, then it is cu
   assert.equal(optionalText('', 300), undefined);
   assert.equal(optionalText('Prices', 300), 'Prices');
   assert.equal(optionalText('t'.repeat(301), 300), 't'.repeat(300));
+});
+
+test('when a text is cut in the middle of an emoji, then the whole emoji goes, never half of it', () => {
+  const title = `${'a'.repeat(299)}🔥 sale`;
+  assert.equal(optionalText(title, 300), 'a'.repeat(299));
+  assert.equal(cut('ab🔥', 3), 'ab');
+  assert.equal(cut('ab🔥', 4), 'ab🔥');
+  assert.equal(cut('abc', 10), 'abc');
 });
