@@ -11,21 +11,7 @@ import { prepareBackend, testBackends, type PreparedBackend } from '../support/b
 import { launchBrowser } from '../support/browser.js';
 import { waitFor } from '../support/processes.js';
 import { startTestRuntime, type TestRuntime } from '../support/testRuntime.js';
-import { ADMIN_TOKEN, adminHeaders, createTestSite } from '../support/tracking.js';
-
-interface StoredVisit {
-  id: string;
-  source: string;
-  medium: string;
-  campaign: string | null;
-  term: string | null;
-  channel: string;
-  click_id_type: string | null;
-  landing_params: Record<string, string>;
-  pageviews: number;
-  goals: number;
-  hits: Array<{ type: string; url: string; goal: string | null; value: number | null }>;
-}
+import { ADMIN_TOKEN, adminHeaders, createTestSite, type StoredVisit } from '../support/tracking.js';
 
 /** A website on 127.0.0.1 whose every page carries the LongFunnel tag. */
 async function startWebsite(tag: string): Promise<{ origin: string; close: () => Promise<void> }> {

@@ -3,24 +3,7 @@ import assert from 'node:assert/strict';
 import { prepareBackend, testBackends, type PreparedBackend } from '../support/backends.js';
 import { spawnLongfunnel } from '../support/processes.js';
 import { startTestRuntime, type TestRuntime } from '../support/testRuntime.js';
-import { ADMIN_TOKEN, adminHeaders, createTestSite, newId, pageview, sendHit, type CreatedSite } from '../support/tracking.js';
-
-interface VisitJson {
-  id: string;
-  source: string;
-  medium: string;
-  campaign: string | null;
-  term: string | null;
-  channel: string;
-  click_id_type: string | null;
-  landing_params: Record<string, string>;
-  pageviews: number;
-  goals: number;
-  ym_uid: string | null;
-  ga_cid: string | null;
-  device: { type: string; browser: string | null; os: string | null; screen: string | null };
-  hits: Array<{ type: string; url: string; goal: string | null; value: number | null }>;
-}
+import { ADMIN_TOKEN, adminHeaders, createTestSite, newId, pageview, sendHit, type CreatedSite, type StoredVisit } from '../support/tracking.js';
 
 for (const backendName of testBackends()) {
   describe(`collector on ${backendName}`, () => {
@@ -39,10 +22,10 @@ for (const backendName of testBackends()) {
       await backend?.cleanup();
     });
 
-    const visitsOf = async (visitor: string): Promise<VisitJson[]> => {
+    const visitsOf = async (visitor: string): Promise<StoredVisit[]> => {
       const response = await fetch(`${app.url}/api/v1/visitors/${visitor}/visits`, { headers: adminHeaders });
       assert.equal(response.status, 200);
-      return ((await response.json()) as { visits: VisitJson[] }).visits;
+      return ((await response.json()) as { visits: StoredVisit[] }).visits;
     };
 
     test('when a landing carries UTM tags, then a 204 means the visit is stored with those tags', async () => {
@@ -242,7 +225,7 @@ for (const backendName of testBackends()) {
           ),
         );
         assert.deepEqual([...new Set(responses.map((response) => response.status))], [204]);
-        const visits = ((await (await fetch(`${url}/api/v1/visitors/${visitor}/visits`, { headers: adminHeaders })).json()) as { visits: VisitJson[] }).visits;
+        const visits = ((await (await fetch(`${url}/api/v1/visitors/${visitor}/visits`, { headers: adminHeaders })).json()) as { visits: StoredVisit[] }).visits;
         assert.equal(visits.length, 7);
         assert.equal(visits.reduce((sum, visit) => sum + visit.pageviews, 0), 120);
         assert.equal(await metricValue(url, 'longfunnel_collect_commit_batch_size_sum'), 120);

@@ -49,3 +49,21 @@ export function pageview(siteKey: string, fields: Record<string, unknown> = {}):
     ...fields,
   };
 }
+
+/** A visit as `GET /api/v1/visitors/:visitorId/visits` returns it (the fields tests read). */
+export interface StoredVisit {
+  id: string;
+  source: string;
+  medium: string;
+  campaign: string | null;
+  term: string | null;
+  channel: string;
+  click_id_type: string | null;
+  landing_params: Record<string, string>;
+  pageviews: number;
+  goals: number;
+  ym_uid: string | null;
+  ga_cid: string | null;
+  device: { type: string; browser: string | null; os: string | null; screen: string | null };
+  hits: Array<{ type: string; url: string; goal: string | null; value: number | null }>;
+}

@@ -6,35 +6,8 @@
 import type { Database } from '../../storage/database.js';
 import { classifyVisit } from '../classification/index.js';
 import { landingParams } from './landingParams.js';
+import type { VisitRow } from '../visits/visitRow.js';
 import type { TrackingEvent } from './trackingEvent.js';
-
-interface VisitRow {
-  tenant_id: string;
-  id: string;
-  site_id: string;
-  visitor_id: string;
-  started_at: string;
-  last_activity_at: string;
-  landing_url: string;
-  referrer: string | null;
-  source: string;
-  medium: string;
-  campaign: string | null;
-  content: string | null;
-  term: string | null;
-  channel: string;
-  click_id_type: string | null;
-  click_id: string | null;
-  landing_params: Record<string, string>;
-  ym_uid: string | null;
-  ga_cid: string | null;
-  device_type: string;
-  browser: string | null;
-  os: string | null;
-  screen: string | null;
-  pageviews: number;
-  goals: number;
-}
 
 function visitRow(event: TrackingEvent): VisitRow {
   const source = classifyVisit({ url: event.landing, referrer: event.referrer, siteHosts: event.siteHosts });

@@ -4,38 +4,12 @@ import { AppError } from '../../errors.js';
 import { requireAdmin } from '../../http/auth/requireAdmin.js';
 import type { FeatureDeps } from '../../runtime.js';
 import type { Database } from '../../storage/database.js';
+import type { VisitRow } from './visitRow.js';
 
 const visitorIdPattern = /^[A-Za-z0-9_-]{8,64}$/;
 const tenantIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 /** A visit's first hits are what a person reads; a visit with thousands of hits is cut here. */
 export const MAX_HITS_PER_VISIT = 500;
-
-interface VisitRow {
-  tenant_id: string;
-  id: string;
-  site_id: string;
-  started_at: Date | string;
-  last_activity_at: Date | string;
-  landing_url: string;
-  referrer: string | null;
-  source: string;
-  medium: string;
-  campaign: string | null;
-  content: string | null;
-  term: string | null;
-  channel: string;
-  click_id_type: string | null;
-  click_id: string | null;
-  landing_params: Record<string, string>;
-  ym_uid: string | null;
-  ga_cid: string | null;
-  device_type: string;
-  browser: string | null;
-  os: string | null;
-  screen: string | null;
-  pageviews: number;
-  goals: number;
-}
 
 interface HitRow {
   visit_id: string;
@@ -51,7 +25,7 @@ interface HitRow {
 const iso = (value: Date | string) => new Date(value).toISOString();
 
 export async function visitsOfVisitor(db: Database, visitorId: string, limit: number, tenantId?: string) {
-  const { rows: visits } = await db.query<VisitRow>(
+  const { rows: visits } = await db.query<VisitRow<Date | string>>(
     `SELECT * FROM visits WHERE visitor_id = $1 AND ($3::text IS NULL OR tenant_id = $3)
       ORDER BY started_at DESC LIMIT $2`,
     [visitorId, limit, tenantId ?? null],
