@@ -147,6 +147,7 @@ for (const backendName of testBackends()) {
       ['the site key is malformed', () => sendHit(app.url, pageview('lf_\u0000x', { visitor: 'bad-visitor-3' })), 400, 'validation_failed'],
       ['the origin is another site', () => sendHit(app.url, pageview(site.key, { visitor: 'bad-visitor-4' }), { origin: 'https://evil.example' }), 403, 'origin_not_allowed'],
       ['there is no origin at all', () => sendHit(app.url, pageview(site.key, { visitor: 'bad-visitor-5' }), { origin: null }), 403, 'origin_not_allowed'],
+      ['the body is form-encoded', () => sendHit(app.url, pageview(site.key, { visitor: 'bad-visitor-1' }), { contentType: 'application/x-www-form-urlencoded' }), 415, 'unsupported_media_type'],
       ['the body is over 16 kB', () => sendHit(app.url, pageview(site.key, { visitor: 'bad-visitor-6', title: 'x'.repeat(17_000) })), 413, 'payload_too_large'],
     ];
 

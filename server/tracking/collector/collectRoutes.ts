@@ -41,9 +41,13 @@ function requestOrigin(req: Request): string | undefined {
 }
 
 function parsePayload(body: unknown): TrackerPayload {
+  if (typeof body !== 'string') {
+    // The text parser only reads the types below; anything else arrives unread.
+    throw new AppError(415, 'unsupported_media_type', 'Send the hit as text/plain or application/json');
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(typeof body === 'string' ? body : '');
+    parsed = JSON.parse(body);
   } catch {
     throw new AppError(400, 'invalid_json', 'The request body is not valid JSON');
   }
