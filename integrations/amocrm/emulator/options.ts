@@ -1,0 +1,76 @@
+/**
+ * Emulator options. Every behaviour that amocrm.md marks [UNCONFIRMED] is an option here, with the
+ * documented (or best-guess) default, so a test can pin the other reading too.
+ */
+export interface RateLimitOptions {
+  /** Requests allowed per integration in any `windowMs` (amocrm.md 3.3: 7 per second). */
+  requestsPerWindow: number;
+  windowMs: number;
+  /** 429 answers within `violationWindowMs` that switch the integration into the 403 block. [UNCONFIRMED] */
+  violationsToBlock: number;
+  violationWindowMs: number;
+  /** How long the 403 block lasts; real amoCRM lifts it via support only. [UNCONFIRMED] */
+  blockDurationMs: number;
+}
+
+export interface EmulatorOptions {
+  /** Access token lifetime (amocrm.md 1.4: `expires_in` 86400). */
+  accessTokenLifetimeSeconds: number;
+  /** Authorization code lifetime (amocrm.md 1.1/1.3: 20 minutes). */
+  authorizationCodeLifetimeMs: number;
+  /** Refresh token lifetime (amocrm.md 1.5: 3 months; checklist 8: 90 days). */
+  refreshTokenLifetimeMs: number;
+  /** Status of "Authorization code has expired": 400 usually, 401 in one fixture. [UNCONFIRMED] */
+  expiredCodeStatus: 400 | 401;
+  /** Whether a refresh also kills the access token issued with the spent refresh token. [UNCONFIRMED] */
+  refreshRevokesPreviousAccessToken: boolean;
+  /** `api_domain` claim put into access tokens (amocrm.md 1.4). */
+  apiDomain: string;
+  rateLimit: RateLimitOptions;
+  /** Largest plain POST/PATCH batch accepted; more answers 400 (amocrm.md 2.3: default 250). [UNCONFIRMED] */
+  maxBatchSize: number;
+  /** Largest `limit` on lists; larger values are capped (amocrm.md 2.1, 3.4). */
+  maxPageLimit: number;
+  /** `limit` used when a list request gives none. [UNCONFIRMED; the SDK sends 50] */
+  defaultPageLimit: number;
+  /** Answer to GET of a missing lead id: 204 on amoCRM per amocrm.md 2.1. [UNCONFIRMED] */
+  missingLeadStatus: 204 | 404;
+  /** Status of a successful POST /api/v4/leads: amoCRM tables say 200, Kommo shows 201. [UNCONFIRMED] */
+  leadCreateStatus: 200 | 201;
+  /** Status of a successful POST .../custom_fields (Kommo errors page shows 201). */
+  customFieldCreateStatus: 200 | 201;
+}
+
+export const defaultEmulatorOptions: EmulatorOptions = {
+  accessTokenLifetimeSeconds: 86_400,
+  authorizationCodeLifetimeMs: 20 * 60_000,
+  refreshTokenLifetimeMs: 90 * 86_400_000,
+  expiredCodeStatus: 400,
+  refreshRevokesPreviousAccessToken: false,
+  apiDomain: 'api-b.amocrm.ru',
+  rateLimit: {
+    requestsPerWindow: 7,
+    windowMs: 1000,
+    violationsToBlock: 20,
+    violationWindowMs: 60_000,
+    blockDurationMs: 60 * 60_000,
+  },
+  maxBatchSize: 250,
+  maxPageLimit: 250,
+  defaultPageLimit: 50,
+  missingLeadStatus: 204,
+  leadCreateStatus: 200,
+  customFieldCreateStatus: 201,
+};
+
+export type EmulatorOptionOverrides = Partial<Omit<EmulatorOptions, 'rateLimit'>> & {
+  rateLimit?: Partial<RateLimitOptions>;
+};
+
+export function resolveOptions(overrides: EmulatorOptionOverrides = {}): EmulatorOptions {
+  return {
+    ...defaultEmulatorOptions,
+    ...overrides,
+    rateLimit: { ...defaultEmulatorOptions.rateLimit, ...overrides.rateLimit },
+  };
+}

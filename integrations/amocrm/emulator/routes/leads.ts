@@ -1,0 +1,185 @@
+/** Leads: list, get, create, update one, bulk update (amocrm.md 2.3, checklist 17-20). */
+import { unixSeconds } from '../clock.js';
+import { renderCustomFieldsValues } from '../customFieldValues.js';
+import { applyLeadChanges, readLeadInput, type LeadChanges } from '../leadInput.js';
+import { pageLinks, pageOf, readPaging } from '../paging.js';
+import { bracketValues, withValues } from '../query.js';
+import { sendHal, sendNoContent, sendProblem, sendValidationErrors, type ValidationErrorEntry } from '../responses.js';
+import type { Lead } from '../state.js';
+import type { ApiContext, ApiRoute } from './apiContext.js';
+import { isRecord, readBatch, requestIdOf } from './batch.js';
+
+function leadHref(context: ApiContext, id: number): string {
+  return `${context.baseUrl}/api/v4/leads/${id}`;
+}
+
+/** `selfQuery` reproduces the wire quirk of list elements echoing the list's query string (amocrm.md 2.1). */
+function leadBody(context: ApiContext, lead: Lead, selfQuery: string): Record<string, unknown> {
+  const embedded: Record<string, unknown> = {
+    tags: lead.tagIds.map((id) => ({ id, name: context.state.tags.get(id)?.name ?? '', color: null })),
+    companies: [],
+  };
+  if (withValues(context.query).has('contacts')) {
+    embedded['contacts'] = lead.contacts.map((contact) => ({
+      id: contact.id,
+      is_main: contact.isMain,
+      _links: { self: { href: `${context.baseUrl}/api/v4/contacts/${contact.id}` } },
+    }));
+  }
+  return {
+    id: lead.id,
+    name: lead.name,
+    price: lead.price,
+    responsible_user_id: lead.responsibleUserId,
+    group_id: lead.groupId,
+    status_id: lead.statusId,
+    pipeline_id: lead.pipelineId,
+    loss_reason_id: lead.lossReasonId,
+    created_by: lead.createdBy,
+    updated_by: lead.updatedBy,
+    created_at: lead.createdAt,
+    updated_at: lead.updatedAt,
+    closed_at: lead.closedAt,
+    closest_task_at: lead.closestTaskAt,
+    is_deleted: lead.isDeleted,
+    custom_fields_values: renderCustomFieldsValues(context.state, lead),
+    score: lead.score,
+    account_id: lead.accountId,
+    labor_cost: lead.laborCost,
+    _links: { self: { href: `${leadHref(context, lead.id)}${selfQuery}` } },
+    _embedded: embedded,
+  };
+}
+
+function findLead(context: ApiContext, id: unknown): Lead | undefined {
+  const lead = typeof id === 'number' ? context.state.leads.get(id) : undefined;
+  return lead && lead.accountId === context.account.id && !lead.isDeleted ? lead : undefined;
+}
+
+function listLeads(context: ApiContext): void {
+  const ids = new Set(bracketValues(context.query, 'filter[id]').map(Number));
+  const leads = context.state
+    .leadsOf(context.account.id)
+    .filter((lead) => ids.size === 0 || ids.has(lead.id))
+    .sort((left, right) => left.id - right.id);
+  const paging = readPaging(context.query, context.options);
+  const page = pageOf(leads, paging);
+  if (page.items.length === 0) return sendNoContent(context.response);
+  const queryString = context.query.toString();
+  const selfQuery = queryString === '' ? '' : `?${queryString}`;
+  sendHal(context.response, 200, {
+    _page: paging.page,
+    _links: pageLinks(`${context.baseUrl}/api/v4/leads`, context.query, paging, page.hasNext),
+    _embedded: { leads: page.items.map((lead) => leadBody(context, lead, selfQuery)) },
+  });
+}
+
+function getLead(context: ApiContext, [id]: string[]): void {
+  const lead = findLead(context, Number(id));
+  if (lead) return sendHal(context.response, 200, leadBody(context, lead, ''));
+  if (context.options.missingLeadStatus === 204) return sendNoContent(context.response);
+  sendProblem(context.response, 404, 'Lead not found');
+}
+
+function newLead(context: ApiContext, changes: LeadChanges, now: number): Lead {
+  const { state, account } = context;
+  const lead: Lead = {
+    id: state.nextId('lead'),
+    accountId: account.id,
+    name: '',
+    price: 0,
+    responsibleUserId: account.currentUserId,
+    groupId: 0,
+    statusId: 0,
+    pipelineId: 0,
+    lossReasonId: null,
+    createdBy: changes.createdBy ?? 0,
+    updatedBy: 0,
+    createdAt: now,
+    updatedAt: now,
+    closedAt: null,
+    closestTaskAt: null,
+    isDeleted: false,
+    score: null,
+    laborCost: null,
+    customFieldsValues: [],
+    tagIds: [],
+    contacts: [],
+  };
+  applyLeadChanges(state, lead, changes, now);
+  state.leads.set(lead.id, lead);
+  return lead;
+}
+
+function createLeads(context: ApiContext): void {
+  const items = readBatch(context);
+  if (!items) return;
+  const failures: ValidationErrorEntry[] = [];
+  const accepted: Array<{ requestId: string; changes: LeadChanges }> = [];
+  items.forEach((item, index) => {
+    const result = readLeadInput(context.state, context.account, item, undefined);
+    if (result.ok) accepted.push({ requestId: requestIdOf(item, index), changes: result.changes });
+    else failures.push({ request_id: requestIdOf(item, index), errors: result.errors });
+  });
+  if (failures.length > 0) return sendValidationErrors(context.response, failures);
+  const now = unixSeconds(context.clock);
+  const created = accepted.map(({ requestId, changes }) => {
+    const lead = newLead(context, changes, now);
+    return { id: lead.id, request_id: requestId, _links: { self: { href: leadHref(context, lead.id) } } };
+  });
+  sendHal(context.response, context.options.leadCreateStatus, {
+    _links: { self: { href: `${context.baseUrl}/api/v4/leads` } },
+    _embedded: { leads: created },
+  });
+}
+
+function updateLeads(context: ApiContext): void {
+  const items = readBatch(context);
+  if (!items) return;
+  const failures: ValidationErrorEntry[] = [];
+  const accepted: Array<{ requestId: string; lead: Lead; changes: LeadChanges }> = [];
+  items.forEach((item, index) => {
+    const requestId = requestIdOf(item, index);
+    const id = isRecord(item) ? item['id'] : undefined;
+    if (id === undefined) {
+      failures.push({ request_id: requestId, errors: [{ code: 'NotBlank', path: 'id', detail: 'This value should not be blank.' }] });
+      return;
+    }
+    const lead = findLead(context, id);
+    if (!lead) {
+      failures.push({ request_id: requestId, errors: [{ code: 'NotSupportedChoice', path: 'id', detail: 'The value you selected is not a valid choice.' }] });
+      return;
+    }
+    const result = readLeadInput(context.state, context.account, item, lead);
+    if (result.ok) accepted.push({ requestId, lead, changes: result.changes });
+    else failures.push({ request_id: requestId, errors: result.errors });
+  });
+  if (failures.length > 0) return sendValidationErrors(context.response, failures);
+  const now = unixSeconds(context.clock);
+  const updated = accepted.map(({ requestId, lead, changes }) => {
+    applyLeadChanges(context.state, lead, changes, now);
+    return { id: lead.id, updated_at: lead.updatedAt, request_id: requestId, _links: { self: { href: leadHref(context, lead.id) } } };
+  });
+  sendHal(context.response, 200, {
+    _links: { self: { href: `${context.baseUrl}/api/v4/leads` } },
+    _embedded: { leads: updated },
+  });
+}
+
+function updateLead(context: ApiContext, [id]: string[]): void {
+  if (!isRecord(context.body)) return sendProblem(context.response, 400, 'Request body must be an object');
+  const lead = findLead(context, Number(id));
+  if (!lead) return sendProblem(context.response, 404, 'Lead not found');
+  const result = readLeadInput(context.state, context.account, context.body, lead);
+  if (!result.ok) return sendValidationErrors(context.response, [{ request_id: requestIdOf(context.body, 0), errors: result.errors }]);
+  applyLeadChanges(context.state, lead, result.changes, unixSeconds(context.clock));
+  sendHal(context.response, 200, { id: lead.id, updated_at: lead.updatedAt, _links: { self: { href: leadHref(context, lead.id) } } });
+}
+
+export const leadRoutes: ApiRoute[] = [
+  { method: 'GET', path: /^\/api\/v4\/leads$/, handler: listLeads },
+  { method: 'GET', path: /^\/api\/v4\/leads\/(\d+)$/, handler: getLead },
+  { method: 'POST', path: /^\/api\/v4\/leads$/, handler: createLeads },
+  { method: 'PATCH', path: /^\/api\/v4\/leads$/, handler: updateLeads },
+  { method: 'PATCH', path: /^\/api\/v4\/leads\/(\d+)$/, handler: updateLead },
+];

@@ -1,0 +1,158 @@
+/**
+ * The amoCRM emulator: one HTTP server on loopback serving any number of accounts, addressed by
+ * host or by `/_accounts/{subdomain}` (see addressing.ts). State lives in memory and is exposed so
+ * tests can arrange and inspect it; time comes from the injected clock.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAccount, createContact, createIntegration, type NewAccount } from './accounts.js';
+import { accountPrefixUrl, resolveAddressing } from './addressing.js';
+import { systemClock, type EmulatorClock } from './clock.js';
+import { issueAuthorizationCode, handleTokenRequest } from './oauth.js';
+import { resolveOptions, type EmulatorOptionOverrides, type EmulatorOptions } from './options.js';
+import { RateLimiter } from './rateLimiter.js';
+import { sendGatewayHtml, sendProblem } from './responses.js';
+import { accountRoutes } from './routes/account.js';
+import type { ApiContext, ApiRoute } from './routes/apiContext.js';
+import { customFieldRoutes } from './routes/customFields.js';
+import { leadRoutes } from './routes/leads.js';
+import { pipelineRoutes } from './routes/pipelines.js';
+import { EmulatorState, type Account, type Integration } from './state.js';
+import { authenticate, issueTokenPair, type TokenResponse } from './tokens.js';
+
+const apiRoutes: ApiRoute[] = [...accountRoutes, ...pipelineRoutes, ...customFieldRoutes, ...leadRoutes];
+const maxBodyBytes = 10 * 1024 * 1024;
+
+export interface StartOptions extends EmulatorOptionOverrides {
+  /** Defaults to the system clock; tests pass `createManualClock()` and advance it. */
+  clock?: EmulatorClock;
+  port?: number;
+}
+
+export interface EmulatedAccount {
+  account: Account;
+  integration: Integration;
+  /** Base URL that reaches this account on the emulator's port (the path-prefix form). */
+  baseUrl: string;
+}
+
+export interface AmocrmEmulator {
+  url: string;
+  state: EmulatorState;
+  clock: EmulatorClock;
+  options: EmulatorOptions;
+  /** An account with its default pipeline and tracking fields, and an integration installed in it. */
+  setupAccount(input: NewAccount & { redirectUri?: string }): EmulatedAccount;
+  /** What the consent screen would put into the redirect for this account and integration. */
+  issueAuthorizationCode(subdomain: string, clientId: string): string;
+  /** Tokens without the code dance, for tests whose subject is not OAuth. */
+  issueTokens(subdomain: string, clientId: string): TokenResponse;
+  createContact(subdomain: string): number;
+  /** Lifts a 403 rate-limit block, as amoCRM support would. */
+  unblock(clientId: string): void;
+  close(): Promise<void>;
+}
+
+class BadBody extends Error {}
+
+async function readBody(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBodyBytes) throw new BadBody('Request body is too large');
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text === '') return undefined;
+  if ((request.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded')) {
+    return Object.fromEntries(new URLSearchParams(text));
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new BadBody('Request body is not valid JSON');
+  }
+}
+
+function accountOrThrow(state: EmulatorState, subdomain: string): Account {
+  const account = state.accountBySubdomain(subdomain);
+  if (!account) throw new Error(`No account ${subdomain}`);
+  return account;
+}
+
+export async function startAmocrmEmulator(startOptions: StartOptions = {}): Promise<AmocrmEmulator> {
+  const { clock = systemClock, port = 0, ...overrides } = startOptions;
+  const options = resolveOptions(overrides);
+  const state = new EmulatorState();
+  const rateLimiter = new RateLimiter(clock, options.rateLimit, state.rateLimit);
+  let url = '';
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const requestUrl = new URL(request.url ?? '/', 'http://emulator.invalid');
+    const addressing = resolveAddressing(state, url, request.headers.host ?? '', requestUrl.pathname);
+    if (addressing.kind !== 'account') {
+      return sendProblem(response, 404, addressing.kind === 'www' ? 'Requests must go to the account address' : 'Account not found');
+    }
+    const { account, baseUrl, path } = addressing;
+    let body: unknown;
+    try {
+      body = await readBody(request);
+    } catch (error) {
+      if (error instanceof BadBody) return sendProblem(response, 400, error.message);
+      throw error;
+    }
+    if (path === '/oauth2/access_token' && request.method === 'POST') {
+      const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+      return handleTokenRequest({ state, clock, options, account }, fields, response);
+    }
+    if (!path.startsWith('/api/v4/')) return sendProblem(response, 404, 'Not Found');
+    const authentication = authenticate(state, clock, request.headers.authorization, account);
+    if (!authentication.ok) return sendProblem(response, 401, authentication.detail);
+    const decision = rateLimiter.check(authentication.clientId);
+    if (decision === 'blocked') return sendGatewayHtml(response, 403);
+    if (decision === 'too_many') return sendGatewayHtml(response, 429);
+    for (const route of apiRoutes) {
+      const match = route.method === request.method ? route.path.exec(path) : null;
+      if (!match) continue;
+      const context: ApiContext = { state, clock, options, account, baseUrl, query: requestUrl.searchParams, body, response };
+      return route.handler(context, match.slice(1).map((part) => part ?? ''));
+    }
+    sendProblem(response, 404, 'Not Found');
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (!response.headersSent) sendProblem(response, 500, error instanceof Error ? error.message : 'Internal error');
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    state,
+    clock,
+    options,
+    setupAccount(input) {
+      const account = createAccount(state, clock, input);
+      const integration = createIntegration(state, { redirectUri: input.redirectUri ?? 'https://app.example.com/oauth/amocrm/callback' });
+      return { account, integration, baseUrl: accountPrefixUrl(url, account.subdomain) };
+    },
+    issueAuthorizationCode: (subdomain, clientId) => issueAuthorizationCode(state, clock, options, accountOrThrow(state, subdomain), clientId),
+    issueTokens(subdomain, clientId) {
+      if (!state.integrations.has(clientId)) throw new Error(`No integration with client_id ${clientId}`);
+      return issueTokenPair(state, clock, options, accountOrThrow(state, subdomain), clientId);
+    },
+    createContact: (subdomain) => createContact(state, accountOrThrow(state, subdomain).id),
+    unblock: (clientId) => rateLimiter.unblock(clientId),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}

@@ -1,0 +1,209 @@
+/**
+ * The emulator's in-memory world. Plain records keyed by id; routes read and write them directly.
+ * Ids come from per-kind sequences so tests can predict them.
+ */
+export type Platform = 'amocrm' | 'kommo';
+
+export interface Account {
+  id: number;
+  subdomain: string;
+  platform: Platform;
+  name: string;
+  createdAt: number;
+  currentUserId: number;
+  amojoId: string;
+  uuid: string;
+  timezone: string;
+  timezoneOffset: string;
+  currency: string;
+  country: string;
+}
+
+export interface Integration {
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  name: string;
+}
+
+export interface AuthorizationCode {
+  code: string;
+  accountId: number;
+  clientId: string;
+  expiresAtMs: number;
+  used: boolean;
+}
+
+export interface AccessToken {
+  token: string;
+  accountId: number;
+  clientId: string;
+  expiresAtMs: number;
+  revoked: boolean;
+}
+
+export interface RefreshToken {
+  token: string;
+  accountId: number;
+  clientId: string;
+  expiresAtMs: number;
+  spent: boolean;
+  /** The access token issued together with this refresh token. */
+  accessToken: string;
+}
+
+export interface Status {
+  id: number;
+  name: string;
+  sort: number;
+  isEditable: boolean;
+  color: string;
+  /** 1 = incoming leads (unsorted), 0 = regular (amocrm.md 2.6). */
+  type: 0 | 1;
+}
+
+export interface Pipeline {
+  id: number;
+  accountId: number;
+  name: string;
+  sort: number;
+  isMain: boolean;
+  isUnsortedOn: boolean;
+  isArchive: boolean;
+  statuses: Status[];
+}
+
+export interface FieldEnum {
+  id: number;
+  value: string;
+  sort: number;
+  code: string | null;
+}
+
+export interface CustomField {
+  id: number;
+  accountId: number;
+  entityType: 'leads';
+  name: string;
+  type: string;
+  code: string | null;
+  sort: number;
+  isApiOnly: boolean;
+  isPredefined: boolean;
+  isDeletable: boolean;
+  enums: FieldEnum[] | null;
+  trackingCallback: string | null;
+}
+
+export interface StoredFieldValue {
+  value: unknown;
+  enumId?: number;
+  enumCode?: string | null;
+}
+
+export interface StoredCustomFieldValues {
+  fieldId: number;
+  values: StoredFieldValue[];
+}
+
+export interface ContactLink {
+  id: number;
+  isMain: boolean;
+}
+
+export interface Lead {
+  id: number;
+  accountId: number;
+  name: string;
+  price: number;
+  responsibleUserId: number;
+  groupId: number;
+  statusId: number;
+  pipelineId: number;
+  lossReasonId: number | null;
+  createdBy: number;
+  updatedBy: number;
+  createdAt: number;
+  updatedAt: number;
+  closedAt: number | null;
+  closestTaskAt: number | null;
+  isDeleted: boolean;
+  score: number | null;
+  laborCost: number | null;
+  customFieldsValues: StoredCustomFieldValues[];
+  tagIds: number[];
+  contacts: ContactLink[];
+}
+
+export interface Tag {
+  id: number;
+  accountId: number;
+  name: string;
+}
+
+/** Only existence matters in this slice: leads may link contacts that exist. */
+export interface Contact {
+  id: number;
+  accountId: number;
+}
+
+type IdKind = 'account' | 'user' | 'pipeline' | 'status' | 'customField' | 'enum' | 'lead' | 'contact' | 'tag';
+
+const firstIds: Record<IdKind, number> = {
+  account: 31_000_001,
+  user: 9_000_001,
+  pipeline: 7_000_001,
+  status: 58_000_001,
+  customField: 1_360_001,
+  enum: 840_001,
+  lead: 25_000_001,
+  contact: 40_000_001,
+  tag: 263_001,
+};
+
+export interface RateLimitCounters {
+  /** Requests answered 429 because the per-second limit was exceeded. */
+  violations: number;
+  /** Requests answered 403 because the integration was blocked. */
+  blockedRequests: number;
+}
+
+export class EmulatorState {
+  readonly accounts = new Map<number, Account>();
+  readonly integrations = new Map<string, Integration>();
+  readonly authorizationCodes = new Map<string, AuthorizationCode>();
+  readonly accessTokens = new Map<string, AccessToken>();
+  readonly refreshTokens = new Map<string, RefreshToken>();
+  readonly pipelines = new Map<number, Pipeline>();
+  readonly customFields = new Map<number, CustomField>();
+  readonly leads = new Map<number, Lead>();
+  readonly contacts = new Map<number, Contact>();
+  readonly tags = new Map<number, Tag>();
+  readonly rateLimit: RateLimitCounters = { violations: 0, blockedRequests: 0 };
+  private readonly nextIds: Record<IdKind, number> = { ...firstIds };
+
+  nextId(kind: IdKind): number {
+    const id = this.nextIds[kind];
+    this.nextIds[kind] = id + 1;
+    return id;
+  }
+
+  accountBySubdomain(subdomain: string): Account | undefined {
+    for (const account of this.accounts.values()) {
+      if (account.subdomain === subdomain) return account;
+    }
+    return undefined;
+  }
+
+  pipelinesOf(accountId: number): Pipeline[] {
+    return [...this.pipelines.values()].filter((pipeline) => pipeline.accountId === accountId);
+  }
+
+  customFieldsOf(accountId: number): CustomField[] {
+    return [...this.customFields.values()].filter((field) => field.accountId === accountId);
+  }
+
+  leadsOf(accountId: number): Lead[] {
+    return [...this.leads.values()].filter((lead) => lead.accountId === accountId && !lead.isDeleted);
+  }
+}
