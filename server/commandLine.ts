@@ -13,6 +13,7 @@ import { startRuntime, type Feature, type Role, type Runtime } from './runtime.j
 import { migrate } from './storage/migrate.js';
 import { openDatabase } from './storage/openDatabase.js';
 import { EmbeddedDatabaseBusyError } from './storage/pglite.js';
+import { runEmulatorCommand } from './emulatorCommand.js';
 import { classifyVisit } from './tracking/classification/index.js';
 import { siteJson } from './tracking/sites/siteRoutes.js';
 import { createSite } from './tracking/sites/siteStore.js';
@@ -27,6 +28,8 @@ Commands:
   site add --domain example.com [--tenant ID] [--hosts a.com,b.com] [--cookie-domain example.com]
              create a tracked site and print its key and tag as JSON
   classify   read JSON lines {"url", "referrer", "site_hosts"} on stdin, write one traffic source per line
+  emulator amocrm [--port N] [--account demo] [--redirect-uri URL]
+             run the amoCRM emulator on 127.0.0.1 with one account; prints its details as JSON
   help       this text
 
 Configuration comes from the environment (and ./.env when present); see .env.example.`;
@@ -183,6 +186,10 @@ export async function runCommandLine(argv: string[], features: readonly Feature[
   }
   if (command === 'classify') {
     await runClassify();
+    return;
+  }
+  if (command === 'emulator') {
+    await runEmulatorCommand(argv.slice(1));
     return;
   }
   const siteAdd = command === 'site' && positionals[1] === 'add';
