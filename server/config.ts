@@ -22,7 +22,7 @@ export interface Config {
   redisUrl: string | undefined;
   /** Prefix of every Redis key the queue writes, so several installations can share one Redis. */
   queuePrefix: string;
-  /** 32-byte key for OAuth tokens at rest (AES-256-GCM); required in production and with DATABASE_URL. */
+  /** 32-byte key for OAuth tokens at rest (AES-256-GCM); required in production and with DATABASE_URL, else a key file in DATA_DIR (security/tokenCipher.ts). */
   encryptionKey: Buffer | undefined;
   amocrm: {
     clientId: string | undefined;
