@@ -65,6 +65,10 @@ export function translateAmocrmError(status: number | undefined, body: unknown):
   if (status === 429) return { code: 'RATE_LIMITED', status, message: 'amoCRM: too many requests per second' };
   if (status >= 500) return { code: 'TEMPORARY', status, message: `amoCRM server error ${status}` };
   if (hint && revokedHints.has(hint)) return { code: 'AUTH_REVOKED', status, message: `amoCRM: ${hint}` };
+  // League OAuth's invalid_client: our AMOCRM_CLIENT_ID/SECRET are wrong, not the account's grant.
+  if (hint === 'Client authentication failed' || hint === 'Check the `client_id` parameter') {
+    return { code: 'FORBIDDEN', status, message: `amoCRM: ${hint}: check AMOCRM_CLIENT_ID and AMOCRM_CLIENT_SECRET` };
+  }
   switch (status) {
     case 401:
       return { code: 'AUTH_EXPIRED', status, message: `amoCRM: ${said}` };
