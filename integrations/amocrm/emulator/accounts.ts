@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { EmulatorClock } from './clock.js';
 import { unixSeconds } from './clock.js';
-import type { Account, EmulatorState, Integration, Pipeline, Platform } from './state.js';
+import type { Account, Contact, EmulatorState, Integration, Pipeline, Platform } from './state.js';
 import { trackingFieldsFor } from './trackingFields.js';
 
 export const WON_STATUS_ID = 142;
@@ -37,6 +37,7 @@ export function createAccount(state: EmulatorState, clock: EmulatorClock, input:
   state.accounts.set(account.id, account);
   addDefaultPipeline(state, account.id);
   addTrackingFields(state, account);
+  addContactFields(state, account);
   return account;
 }
 
@@ -99,9 +100,75 @@ function addTrackingFields(state: EmulatorState, account: Account): void {
   });
 }
 
-/** A contact that leads may link to; contacts themselves are served by a later slice. */
-export function createContact(state: EmulatorState, accountId: number): number {
-  const id = state.nextId('contact');
-  state.contacts.set(id, { id, accountId });
-  return id;
+/** Phone and e-mail types (amocrm.md 2.5; exact set [UNCONFIRMED]). */
+export const phoneTypes = ['WORK', 'WORKDD', 'MOB', 'FAX', 'HOME', 'OTHER'] as const;
+export const emailTypes = ['WORK', 'PRIV', 'OTHER'] as const;
+
+/** The predefined contact fields `PHONE` and `EMAIL`, type `multitext` (amocrm.md 2.5). */
+function addContactFields(state: EmulatorState, account: Account): void {
+  const definitions = [
+    { name: 'Телефон', code: 'PHONE', types: phoneTypes },
+    { name: 'Email', code: 'EMAIL', types: emailTypes },
+  ];
+  definitions.forEach((definition, index) => {
+    const id = state.nextId('customField');
+    state.customFields.set(id, {
+      id,
+      accountId: account.id,
+      entityType: 'contacts',
+      name: definition.name,
+      type: 'multitext',
+      code: definition.code,
+      sort: 4 + index,
+      isApiOnly: false,
+      isPredefined: true,
+      isDeletable: false,
+      enums: definition.types.map((type, sort) => ({ id: state.nextId('enum'), value: type, sort: sort + 1, code: type })),
+      trackingCallback: null,
+    });
+  });
+}
+
+export interface NewContact {
+  name?: string;
+  firstName?: string;
+  lastName?: string;
+  /** Stored as `PHONE` values with type `WORK`. */
+  phones?: string[];
+  /** Stored as `EMAIL` values with type `WORK`. */
+  emails?: string[];
+}
+
+/** A contact as a manager would create it in the UI (no webhook, no event). */
+export function createContact(state: EmulatorState, accountId: number, createdAt: number, input: NewContact = {}): Contact {
+  const account = state.accounts.get(accountId);
+  if (!account) throw new Error(`No account ${accountId}`);
+  const fields = state.customFieldsOf(accountId, 'contacts');
+  const values = (code: string, list: string[] | undefined) => {
+    const field = fields.find((candidate) => candidate.code === code);
+    const work = field?.enums?.[0];
+    if (!field || !work || !list || list.length === 0) return [];
+    return [{ fieldId: field.id, values: list.map((value) => ({ value, enumId: work.id, enumCode: work.code })) }];
+  };
+  const name = input.name ?? [input.firstName, input.lastName].filter(Boolean).join(' ');
+  const contact: Contact = {
+    id: state.nextId('contact'),
+    accountId,
+    name,
+    firstName: input.firstName ?? '',
+    lastName: input.lastName ?? '',
+    responsibleUserId: account.currentUserId,
+    groupId: 0,
+    createdBy: account.currentUserId,
+    updatedBy: account.currentUserId,
+    createdAt,
+    updatedAt: createdAt,
+    closestTaskAt: null,
+    isDeleted: false,
+    customFieldsValues: [...values('PHONE', input.phones), ...values('EMAIL', input.emails)],
+    tagIds: [],
+    isUnsorted: false,
+  };
+  state.contacts.set(contact.id, contact);
+  return contact;
 }

@@ -3,9 +3,9 @@
  * checked against the field's type, returned with field name, code and type, `null` when empty.
  */
 import type { ValidationError } from './responses.js';
-import type { CustomField, EmulatorState, Lead, StoredCustomFieldValues, StoredFieldValue } from './state.js';
+import type { CustomField, EmulatorState, StoredCustomFieldValues, StoredFieldValue } from './state.js';
 
-const textLikeTypes = new Set(['text', 'textarea', 'tracking_data', 'url', 'streetaddress', 'price', 'monetary', 'multitext']);
+const textLikeTypes = new Set(['text', 'textarea', 'tracking_data', 'url', 'streetaddress', 'price', 'monetary']);
 const enumTypes = new Set(['select', 'multiselect', 'radiobutton']);
 const dateTypes = new Set(['date', 'date_time', 'birthday']);
 
@@ -18,8 +18,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function findField(state: EmulatorState, accountId: number, item: Record<string, unknown>): CustomField | undefined {
-  const fields = state.customFieldsOf(accountId);
+function findField(state: EmulatorState, accountId: number, item: Record<string, unknown>, entityType: CustomField['entityType']): CustomField | undefined {
+  const fields = state.customFieldsOf(accountId, entityType);
   if ('field_id' in item) return fields.find((field) => field.id === item['field_id']);
   return fields.find((field) => field.code !== null && field.code === item['field_code']);
 }
@@ -29,6 +29,16 @@ function storedValue(field: CustomField, raw: Record<string, unknown>): StoredFi
   const value = raw['value'];
   if (textLikeTypes.has(field.type)) {
     return typeof value === 'string' || typeof value === 'number' ? { value: String(value) } : 'InvalidType';
+  }
+  if (field.type === 'multitext') {
+    // PHONE/EMAIL values carry a type: `enum_id` or `enum_code`, the first type when neither (amocrm.md 2.5).
+    if (typeof value !== 'string' && typeof value !== 'number') return 'InvalidType';
+    const choice =
+      'enum_id' in raw ? field.enums?.find((option) => option.id === raw['enum_id'])
+      : 'enum_code' in raw ? field.enums?.find((option) => option.code === raw['enum_code'] || option.value === raw['enum_code'])
+      : field.enums?.[0];
+    if (!choice) return 'NotSupportedChoice';
+    return { value: String(value), enumId: choice.id, enumCode: choice.code ?? choice.value };
   }
   if (field.type === 'numeric') {
     const isNumeric = typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)));
@@ -47,7 +57,7 @@ function storedValue(field: CustomField, raw: Record<string, unknown>): StoredFi
   return { value };
 }
 
-export function parseCustomFieldsValues(state: EmulatorState, accountId: number, input: unknown): ParsedFieldValues {
+export function parseCustomFieldsValues(state: EmulatorState, accountId: number, input: unknown, entityType: CustomField['entityType'] = 'leads'): ParsedFieldValues {
   const updates: StoredCustomFieldValues[] = [];
   const errors: ValidationError[] = [];
   if (input === null || input === undefined) return { updates, errors };
@@ -64,7 +74,7 @@ export function parseCustomFieldsValues(state: EmulatorState, accountId: number,
       errors.push({ code: 'NotBlank', path: `${path}.field_id`, detail: 'This value should not be blank.' });
       return;
     }
-    const field = findField(state, accountId, item);
+    const field = findField(state, accountId, item, entityType);
     if (!field) {
       const key = 'field_id' in item ? 'field_id' : 'field_code';
       errors.push({ code: 'NotSupportedChoice', path: `${path}.${key}`, detail: 'The value you selected is not a valid choice.' });
@@ -94,14 +104,14 @@ export function parseCustomFieldsValues(state: EmulatorState, accountId: number,
 }
 
 /** Written fields replace their previous values; fields not mentioned keep theirs. */
-export function applyCustomFieldValues(lead: Lead, updates: StoredCustomFieldValues[]): void {
+export function applyCustomFieldValues(lead: { customFieldsValues: StoredCustomFieldValues[] }, updates: StoredCustomFieldValues[]): void {
   for (const update of updates) {
     lead.customFieldsValues = lead.customFieldsValues.filter((existing) => existing.fieldId !== update.fieldId);
     if (update.values.length > 0) lead.customFieldsValues.push(update);
   }
 }
 
-export function renderCustomFieldsValues(state: EmulatorState, lead: Lead): unknown[] | null {
+export function renderCustomFieldsValues(state: EmulatorState, lead: { customFieldsValues: StoredCustomFieldValues[] }): unknown[] | null {
   if (lead.customFieldsValues.length === 0) return null;
   return lead.customFieldsValues.map((entry) => {
     const field = state.customFields.get(entry.fieldId);

@@ -2,6 +2,8 @@
  * Emulator options. Every behaviour that amocrm.md marks [UNCONFIRMED] is an option here, with the
  * documented (or best-guess) default, so a test can pin the other reading too.
  */
+import { noFaults, type FaultOptions } from './faults.js';
+
 export interface RateLimitOptions {
   /** Requests allowed per integration in any `windowMs` (amocrm.md 3.3: 7 per second). */
   requestsPerWindow: number;
@@ -39,6 +41,26 @@ export interface EmulatorOptions {
   leadCreateStatus: 200 | 201;
   /** Status of a successful POST .../custom_fields (Kommo errors page shows 201). */
   customFieldCreateStatus: 200 | 201;
+  /** Webhook subscriptions per account (amocrm.md 2.11, 3.4: 100). */
+  maxWebhooksPerAccount: number;
+  /** Outgoing webhook answer budget (amocrm.md 4.3: 2 s). [UNCONFIRMED] */
+  webhookTimeoutMs: number;
+  /** Delays before each retry of a failed delivery; length = retries (amocrm.md 4.3: "~5 attempts"). [UNCONFIRMED] */
+  webhookRetryDelaysMs: number[];
+  /** More than this many failures to one subscription within the window disable it (amocrm.md 4.3: 100 in 2 h). [UNCONFIRMED] */
+  webhookDisableAfterFailures: number;
+  webhookDisableWindowMs: number;
+  /** Real-time interval at which due retries are sent (tests call `webhooks.runDue()` instead). */
+  webhookPollMs: number;
+  /** How a phone in `query=` matches a stored phone: `digits` = digits-only substring (checklist 24), `last10` = last 10 digits equal. [UNCONFIRMED] */
+  phoneSearch: 'digits' | 'last10';
+  /** Contact PATCH of PHONE/EMAIL: `replace` the field's list (amocrm.md 2.5) or `append` to it. [UNCONFIRMED] */
+  multitextPatch: 'replace' | 'append';
+  /** `known`: subscriptions naming an action code not in amocrm.md 2.11 are refused; `any`: accepted. [UNCONFIRMED list] */
+  webhookSettingsCheck: 'known' | 'any';
+  /** `limit` cap on `/api/v4/events` (amocrm.md 2.10: 100 on amoCRM, 250 on Kommo); applied by platform. */
+  maxEventsPageLimit: { amocrm: number; kommo: number };
+  faults: FaultOptions;
 }
 
 export const defaultEmulatorOptions: EmulatorOptions = {
@@ -61,10 +83,22 @@ export const defaultEmulatorOptions: EmulatorOptions = {
   missingLeadStatus: 204,
   leadCreateStatus: 200,
   customFieldCreateStatus: 201,
+  maxWebhooksPerAccount: 100,
+  webhookTimeoutMs: 2_000,
+  webhookRetryDelaysMs: [60_000, 5 * 60_000, 15 * 60_000, 60 * 60_000],
+  webhookDisableAfterFailures: 100,
+  webhookDisableWindowMs: 2 * 60 * 60_000,
+  webhookPollMs: 1_000,
+  phoneSearch: 'digits',
+  multitextPatch: 'replace',
+  webhookSettingsCheck: 'known',
+  maxEventsPageLimit: { amocrm: 100, kommo: 250 },
+  faults: noFaults,
 };
 
-export type EmulatorOptionOverrides = Partial<Omit<EmulatorOptions, 'rateLimit'>> & {
+export type EmulatorOptionOverrides = Partial<Omit<EmulatorOptions, 'rateLimit' | 'faults'>> & {
   rateLimit?: Partial<RateLimitOptions>;
+  faults?: Partial<FaultOptions>;
 };
 
 export function resolveOptions(overrides: EmulatorOptionOverrides = {}): EmulatorOptions {
@@ -72,5 +106,6 @@ export function resolveOptions(overrides: EmulatorOptionOverrides = {}): Emulato
     ...defaultEmulatorOptions,
     ...overrides,
     rateLimit: { ...defaultEmulatorOptions.rateLimit, ...overrides.rateLimit },
+    faults: { ...defaultEmulatorOptions.faults, ...overrides.faults },
   };
 }

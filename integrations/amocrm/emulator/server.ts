@@ -5,22 +5,43 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAccount, createContact, createIntegration, type NewAccount } from './accounts.js';
+import { createAccount, createContact, createIntegration, type NewAccount, type NewContact } from './accounts.js';
 import { accountPrefixUrl, resolveAddressing } from './addressing.js';
-import { systemClock, type EmulatorClock } from './clock.js';
+import { systemClock, unixSeconds, type EmulatorClock } from './clock.js';
+import { FaultInjector } from './faults.js';
+import { managerCreatesLead, managerMovesLead, managerUpdatesContact, managerUpdatesLead, type ManagerContext } from './manager.js';
+import { createNotifier } from './notify.js';
+import { WebhookDispatcher } from './webhookDelivery.js';
 import { issueAuthorizationCode, handleTokenRequest } from './oauth.js';
 import { resolveOptions, type EmulatorOptionOverrides, type EmulatorOptions } from './options.js';
 import { RateLimiter } from './rateLimiter.js';
 import { sendGatewayHtml, sendProblem } from './responses.js';
 import { accountRoutes } from './routes/account.js';
 import type { ApiContext, ApiRoute } from './routes/apiContext.js';
+import { complexRoutes } from './routes/complex.js';
+import { contactRoutes } from './routes/contacts.js';
 import { customFieldRoutes } from './routes/customFields.js';
+import { eventRoutes } from './routes/events.js';
 import { leadRoutes } from './routes/leads.js';
+import { noteRoutes } from './routes/notes.js';
 import { pipelineRoutes } from './routes/pipelines.js';
+import { unsortedRoutes } from './routes/unsorted.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { EmulatorState, type Account, type Integration } from './state.js';
 import { authenticate, issueTokenPair, type TokenResponse } from './tokens.js';
 
-const apiRoutes: ApiRoute[] = [...accountRoutes, ...pipelineRoutes, ...customFieldRoutes, ...leadRoutes];
+const apiRoutes: ApiRoute[] = [
+  ...accountRoutes,
+  ...pipelineRoutes,
+  ...customFieldRoutes,
+  ...noteRoutes,
+  ...complexRoutes,
+  ...unsortedRoutes,
+  ...leadRoutes,
+  ...contactRoutes,
+  ...webhookRoutes,
+  ...eventRoutes,
+];
 const maxBodyBytes = 10 * 1024 * 1024;
 
 export interface StartOptions extends EmulatorOptionOverrides {
@@ -47,7 +68,27 @@ export interface AmocrmEmulator {
   issueAuthorizationCode(subdomain: string, clientId: string): string;
   /** Tokens without the code dance, for tests whose subject is not OAuth. */
   issueTokens(subdomain: string, clientId: string): TokenResponse;
-  createContact(subdomain: string): number;
+  /*
+   * A manager acting in amoCRM's UI (manager.ts): the manager is the author, and events and
+   * webhooks follow as for API changes. Invalid input throws.
+   */
+  /** Adds a contact (`add_contact`). Returns its id. */
+  createContact(subdomain: string, input?: NewContact): number;
+  /** Edits a contact; `item` like the body of `PATCH /api/v4/contacts/{id}` (`update_contact`). */
+  updateContact(subdomain: string, contactId: number, item: unknown): void;
+  /** Adds a lead; `item` like one element of `POST /api/v4/leads` (`add_lead`). Returns its id. */
+  createLead(subdomain: string, item: unknown): number;
+  /** Edits a lead; `item` like the body of `PATCH /api/v4/leads/{id}` (`update_lead`, `status_lead`). */
+  updateLead(subdomain: string, leadId: number, item: unknown): void;
+  /**
+   * Drags a lead to a stage (0 = first regular stage), the unsorted one and other pipelines
+   * included: `lead_status_changed` event, `update_lead` and `status_lead` webhooks.
+   */
+  moveLead(subdomain: string, leadId: number, statusId: number, pipelineId?: number): void;
+  /** Outgoing webhook delivery: `attempts`, `runDue()` after `clock.advance`, `settle()`. */
+  webhooks: WebhookDispatcher;
+  /** Turns `/leads/complex` duplicate control on or off for one integration in one account (off by default). */
+  setDuplicateControl(subdomain: string, clientId: string, enabled: boolean): void;
   /** Lifts a 403 rate-limit block, as amoCRM support would. */
   unblock(clientId: string): void;
   close(): Promise<void>;
@@ -86,6 +127,10 @@ export async function startAmocrmEmulator(startOptions: StartOptions = {}): Prom
   const options = resolveOptions(overrides);
   const state = new EmulatorState();
   const rateLimiter = new RateLimiter(clock, options.rateLimit, state.rateLimit);
+  const faults = new FaultInjector(options.faults);
+  const webhooks = new WebhookDispatcher(state, clock, options, faults);
+  const notify = createNotifier(state, clock, webhooks);
+  const manager = (subdomain: string): ManagerContext => ({ state, clock, notify, account: accountOrThrow(state, subdomain), multitextPatch: options.multitextPatch });
   let url = '';
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -112,10 +157,12 @@ export async function startAmocrmEmulator(startOptions: StartOptions = {}): Prom
     const decision = rateLimiter.check(authentication.clientId);
     if (decision === 'blocked') return sendGatewayHtml(response, 403);
     if (decision === 'too_many') return sendGatewayHtml(response, 429);
+    if (faults.next('slowResponse')) await new Promise((resolve) => setTimeout(resolve, options.faults.slowResponseMs));
+    if (faults.next('serverError')) return sendProblem(response, options.faults.serverErrorStatus, 'Injected fault');
     for (const route of apiRoutes) {
       const match = route.method === request.method ? route.path.exec(path) : null;
       if (!match) continue;
-      const context: ApiContext = { state, clock, options, account, baseUrl, query: requestUrl.searchParams, body, response };
+      const context: ApiContext = { state, clock, options, account, baseUrl, query: requestUrl.searchParams, body, response, notify, clientId: authentication.clientId };
       return route.handler(context, match.slice(1).map((part) => part ?? ''));
     }
     sendProblem(response, 404, 'Not Found');
@@ -147,10 +194,26 @@ export async function startAmocrmEmulator(startOptions: StartOptions = {}): Prom
       if (!state.integrations.has(clientId)) throw new Error(`No integration with client_id ${clientId}`);
       return issueTokenPair(state, clock, options, accountOrThrow(state, subdomain), clientId);
     },
-    createContact: (subdomain) => createContact(state, accountOrThrow(state, subdomain).id),
+    createContact(subdomain, input) {
+      const account = accountOrThrow(state, subdomain);
+      const contact = createContact(state, account.id, unixSeconds(clock), input);
+      notify(account, [{ entity: 'contacts', action: 'add', contact }], account.currentUserId);
+      return contact.id;
+    },
+    updateContact: (subdomain, contactId, item) => managerUpdatesContact(manager(subdomain), contactId, item),
+    createLead: (subdomain, item) => managerCreatesLead(manager(subdomain), item).id,
+    updateLead: (subdomain, leadId, item) => void managerUpdatesLead(manager(subdomain), leadId, item),
+    moveLead: (subdomain, leadId, statusId, pipelineId) => void managerMovesLead(manager(subdomain), leadId, statusId, pipelineId),
+    webhooks,
+    setDuplicateControl(subdomain, clientId, enabled) {
+      const key = `${accountOrThrow(state, subdomain).id}:${clientId}`;
+      if (enabled) state.duplicateControl.add(key);
+      else state.duplicateControl.delete(key);
+    },
     unblock: (clientId) => rateLimiter.unblock(clientId),
     close: () =>
       new Promise<void>((resolve, reject) => {
+        webhooks.close();
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),

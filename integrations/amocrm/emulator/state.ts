@@ -83,7 +83,7 @@ export interface FieldEnum {
 export interface CustomField {
   id: number;
   accountId: number;
-  entityType: 'leads';
+  entityType: 'leads' | 'contacts';
   name: string;
   type: string;
   code: string | null;
@@ -133,6 +133,43 @@ export interface Lead {
   customFieldsValues: StoredCustomFieldValues[];
   tagIds: number[];
   contacts: ContactLink[];
+  companyIds: number[];
+}
+
+/** Companies exist only as what `/leads/complex` creates and links (amocrm.md 2.3). */
+export interface Company {
+  id: number;
+  accountId: number;
+  name: string;
+  createdAt: number;
+}
+
+/** Form metadata of an incoming lead (amocrm.md 2.4). */
+export interface FormMetadata {
+  form_id?: string;
+  form_name?: string;
+  form_page?: string;
+  form_sent_at: number;
+  ip?: string;
+  referer?: string;
+  visitor_uid?: string;
+  form_type?: number;
+}
+
+/** An incoming ("unsorted") lead from a form (amocrm.md 2.4). */
+export interface UnsortedEntry {
+  uid: string;
+  accountId: number;
+  category: 'forms';
+  sourceUid: string;
+  sourceName: string;
+  pipelineId: number;
+  createdAt: number;
+  metadata: FormMetadata;
+  leadId: number;
+  contactIds: number[];
+  /** What decides "the same data" for the duplicate rule. */
+  fingerprint: string;
 }
 
 export interface Tag {
@@ -141,13 +178,70 @@ export interface Tag {
   name: string;
 }
 
-/** Only existence matters in this slice: leads may link contacts that exist. */
 export interface Contact {
   id: number;
   accountId: number;
+  name: string;
+  firstName: string;
+  lastName: string;
+  responsibleUserId: number;
+  groupId: number;
+  createdBy: number;
+  updatedBy: number;
+  createdAt: number;
+  updatedAt: number;
+  closestTaskAt: number | null;
+  isDeleted: boolean;
+  customFieldsValues: StoredCustomFieldValues[];
+  tagIds: number[];
+  /** Attached to an incoming lead: hidden from lists until accepted (amocrm.md 2.4). */
+  isUnsorted: boolean;
 }
 
-type IdKind = 'account' | 'user' | 'pipeline' | 'status' | 'customField' | 'enum' | 'lead' | 'contact' | 'tag';
+/** A subscription made through `POST /api/v4/webhooks` (amocrm.md 2.11). */
+export interface WebhookSubscription {
+  id: number;
+  accountId: number;
+  destination: string;
+  createdAt: number;
+  updatedAt: number;
+  createdBy: number;
+  sort: number;
+  disabled: boolean;
+  settings: string[];
+  /** Clock times (ms) of failed deliveries, for the auto-disable rule (amocrm.md 4.3). */
+  failureTimesMs: number[];
+}
+
+/** An entry of `GET /api/v4/events` (amocrm.md 2.10). */
+export interface AmoEvent {
+  id: string;
+  accountId: number;
+  type: string;
+  entityId: number;
+  entityType: 'lead' | 'contact';
+  createdBy: number;
+  createdAt: number;
+  valueBefore: unknown[];
+  valueAfter: unknown[];
+}
+
+/** A note on a lead (amocrm.md 2.9). */
+export interface Note {
+  id: number;
+  accountId: number;
+  entityId: number;
+  noteType: string;
+  params: Record<string, unknown>;
+  responsibleUserId: number;
+  createdBy: number;
+  updatedBy: number;
+  createdAt: number;
+  updatedAt: number;
+  isNeedToTriggerDigitalPipeline: boolean;
+}
+
+type IdKind = 'account' | 'user' | 'pipeline' | 'status' | 'customField' | 'enum' | 'lead' | 'contact' | 'tag' | 'webhook' | 'note' | 'event' | 'company' | 'unsorted';
 
 const firstIds: Record<IdKind, number> = {
   account: 31_000_001,
@@ -159,6 +253,11 @@ const firstIds: Record<IdKind, number> = {
   lead: 25_000_001,
   contact: 40_000_001,
   tag: 263_001,
+  webhook: 839_001,
+  note: 295_001,
+  event: 1,
+  company: 50_000_001,
+  unsorted: 1,
 };
 
 export interface RateLimitCounters {
@@ -179,6 +278,13 @@ export class EmulatorState {
   readonly leads = new Map<number, Lead>();
   readonly contacts = new Map<number, Contact>();
   readonly tags = new Map<number, Tag>();
+  readonly webhooks = new Map<number, WebhookSubscription>();
+  readonly events: AmoEvent[] = [];
+  readonly notes = new Map<number, Note>();
+  readonly companies = new Map<number, Company>();
+  readonly unsorted = new Map<string, UnsortedEntry>();
+  /** `${accountId}:${clientId}` of integrations with `/leads/complex` duplicate control on. */
+  readonly duplicateControl = new Set<string>();
   readonly rateLimit: RateLimitCounters = { violations: 0, blockedRequests: 0 };
   private readonly nextIds: Record<IdKind, number> = { ...firstIds };
 
@@ -199,8 +305,16 @@ export class EmulatorState {
     return [...this.pipelines.values()].filter((pipeline) => pipeline.accountId === accountId);
   }
 
-  customFieldsOf(accountId: number): CustomField[] {
-    return [...this.customFields.values()].filter((field) => field.accountId === accountId);
+  customFieldsOf(accountId: number, entityType: CustomField['entityType'] = 'leads'): CustomField[] {
+    return [...this.customFields.values()].filter((field) => field.accountId === accountId && field.entityType === entityType);
+  }
+
+  contactsOf(accountId: number): Contact[] {
+    return [...this.contacts.values()].filter((contact) => contact.accountId === accountId && !contact.isDeleted && !contact.isUnsorted);
+  }
+
+  webhooksOf(accountId: number): WebhookSubscription[] {
+    return [...this.webhooks.values()].filter((webhook) => webhook.accountId === accountId);
   }
 
   leadsOf(accountId: number): Lead[] {

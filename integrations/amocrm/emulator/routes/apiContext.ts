@@ -1,6 +1,7 @@
 /** What every `/api/v4` handler receives once the account and the token are known. */
 import type { ServerResponse } from 'node:http';
 import type { EmulatorClock } from '../clock.js';
+import type { Notify } from '../notify.js';
 import type { EmulatorOptions } from '../options.js';
 import type { Account, EmulatorState } from '../state.js';
 
@@ -14,6 +15,10 @@ export interface ApiContext {
   query: URLSearchParams;
   body: unknown;
   response: ServerResponse;
+  /** The integration whose token made the request. */
+  clientId: string;
+  /** Records events and sends webhooks for changed leads and contacts. */
+  notify: Notify;
 }
 
 export type ApiHandler = (context: ApiContext, pathParams: string[]) => void;

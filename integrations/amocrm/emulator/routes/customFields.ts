@@ -71,7 +71,8 @@ function validateNewField(context: ApiContext, item: unknown, codesInBatch: Set<
   if (typeof item['name'] !== 'string' || item['name'].trim() === '') {
     errors.push({ code: 'NotBlank', path: 'name', detail: 'This value should not be blank.' });
   }
-  if (typeof item['type'] !== 'string' || !fieldTypes.has(item['type'])) {
+  // `multitext` (phones, e-mails) is for contacts and companies only (amocrm.md 2.5).
+  if (typeof item['type'] !== 'string' || !fieldTypes.has(item['type']) || item['type'] === 'multitext') {
     errors.push({ code: 'NotSupportedChoice', path: 'type', detail: 'The value you selected is not a valid choice.' });
   }
   const code = item['code'];

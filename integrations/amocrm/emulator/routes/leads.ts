@@ -3,9 +3,12 @@ import { unixSeconds } from '../clock.js';
 import { renderCustomFieldsValues } from '../customFieldValues.js';
 import { applyLeadChanges, readLeadInput, type LeadChanges } from '../leadInput.js';
 import { pageLinks, pageOf, readPaging } from '../paging.js';
-import { bracketValues, withValues } from '../query.js';
+import { filterLeads } from '../leadFilters.js';
+import { withValues } from '../query.js';
 import { sendHal, sendNoContent, sendProblem, sendValidationErrors, type ValidationErrorEntry } from '../responses.js';
-import type { Lead } from '../state.js';
+import type { Account, EmulatorState, Lead } from '../state.js';
+import { leadUpdateChanges } from '../notify.js';
+import type { EntityChange } from '../webhookPayload.js';
 import type { ApiContext, ApiRoute } from './apiContext.js';
 import { isRecord, readBatch, requestIdOf } from './batch.js';
 
@@ -17,7 +20,7 @@ function leadHref(context: ApiContext, id: number): string {
 function leadBody(context: ApiContext, lead: Lead, selfQuery: string): Record<string, unknown> {
   const embedded: Record<string, unknown> = {
     tags: lead.tagIds.map((id) => ({ id, name: context.state.tags.get(id)?.name ?? '', color: null })),
-    companies: [],
+    companies: lead.companyIds.map((id) => ({ id, _links: { self: { href: `${context.baseUrl}/api/v4/companies/${id}` } } })),
   };
   if (withValues(context.query).has('contacts')) {
     embedded['contacts'] = lead.contacts.map((contact) => ({
@@ -57,11 +60,7 @@ function findLead(context: ApiContext, id: unknown): Lead | undefined {
 }
 
 function listLeads(context: ApiContext): void {
-  const ids = new Set(bracketValues(context.query, 'filter[id]').map(Number));
-  const leads = context.state
-    .leadsOf(context.account.id)
-    .filter((lead) => ids.size === 0 || ids.has(lead.id))
-    .sort((left, right) => left.id - right.id);
+  const leads = filterLeads(context.state, context.options, context.query, context.state.leadsOf(context.account.id));
   const paging = readPaging(context.query, context.options);
   const page = pageOf(leads, paging);
   if (page.items.length === 0) return sendNoContent(context.response);
@@ -81,8 +80,7 @@ function getLead(context: ApiContext, [id]: string[]): void {
   sendProblem(context.response, 404, 'Lead not found');
 }
 
-function newLead(context: ApiContext, changes: LeadChanges, now: number): Lead {
-  const { state, account } = context;
+export function newLead(state: EmulatorState, account: Account, changes: LeadChanges, now: number): Lead {
   const lead: Lead = {
     id: state.nextId('lead'),
     accountId: account.id,
@@ -105,6 +103,7 @@ function newLead(context: ApiContext, changes: LeadChanges, now: number): Lead {
     customFieldsValues: [],
     tagIds: [],
     contacts: [],
+    companyIds: [],
   };
   applyLeadChanges(state, lead, changes, now);
   state.leads.set(lead.id, lead);
@@ -123,10 +122,9 @@ function createLeads(context: ApiContext): void {
   });
   if (failures.length > 0) return sendValidationErrors(context.response, failures);
   const now = unixSeconds(context.clock);
-  const created = accepted.map(({ requestId, changes }) => {
-    const lead = newLead(context, changes, now);
-    return { id: lead.id, request_id: requestId, _links: { self: { href: leadHref(context, lead.id) } } };
-  });
+  const leads = accepted.map(({ changes }) => newLead(context.state, context.account, changes, now));
+  const created = leads.map((lead, index) => ({ id: lead.id, request_id: accepted[index]?.requestId ?? String(index), _links: { self: { href: leadHref(context, lead.id) } } }));
+  context.notify(context.account, leads.map((lead) => ({ entity: 'leads', action: 'add', lead })), 0);
   sendHal(context.response, context.options.leadCreateStatus, {
     _links: { self: { href: `${context.baseUrl}/api/v4/leads` } },
     _embedded: { leads: created },
@@ -156,10 +154,15 @@ function updateLeads(context: ApiContext): void {
   });
   if (failures.length > 0) return sendValidationErrors(context.response, failures);
   const now = unixSeconds(context.clock);
+  const changed: EntityChange[] = [];
   const updated = accepted.map(({ requestId, lead, changes }) => {
+    const [oldStatusId, oldPipelineId] = [lead.statusId, lead.pipelineId];
     applyLeadChanges(context.state, lead, changes, now);
+    changed.push(...leadUpdateChanges(lead, oldStatusId, oldPipelineId));
     return { id: lead.id, updated_at: lead.updatedAt, request_id: requestId, _links: { self: { href: leadHref(context, lead.id) } } };
   });
+  // Our own PATCH also fires `update_lead` (and `status_lead` on a move), as on the real service.
+  context.notify(context.account, changed, 0);
   sendHal(context.response, 200, {
     _links: { self: { href: `${context.baseUrl}/api/v4/leads` } },
     _embedded: { leads: updated },
@@ -172,8 +175,56 @@ function updateLead(context: ApiContext, [id]: string[]): void {
   if (!lead) return sendProblem(context.response, 404, 'Lead not found');
   const result = readLeadInput(context.state, context.account, context.body, lead);
   if (!result.ok) return sendValidationErrors(context.response, [{ request_id: requestIdOf(context.body, 0), errors: result.errors }]);
+  const [oldStatusId, oldPipelineId] = [lead.statusId, lead.pipelineId];
   applyLeadChanges(context.state, lead, result.changes, unixSeconds(context.clock));
+  context.notify(context.account, leadUpdateChanges(lead, oldStatusId, oldPipelineId), 0);
   sendHal(context.response, 200, { id: lead.id, updated_at: lead.updatedAt, _links: { self: { href: leadHref(context, lead.id) } } });
+}
+
+/**
+ * `POST /api/v4/leads/{id}/link` with `[{to_entity_id, to_entity_type: "contacts", metadata: {is_main}}]`
+ * (amocrm.md 2.5); answers `_embedded.links[]` with `entity_id, entity_type, to_entity_id, to_entity_type, metadata`.
+ */
+function linkLead(context: ApiContext, [id]: string[]): void {
+  const lead = findLead(context, Number(id));
+  if (!lead) return sendProblem(context.response, 404, 'Lead not found');
+  const items = readBatch(context);
+  if (!items) return;
+  const failures: ValidationErrorEntry[] = [];
+  const links: Array<{ contactId: number; isMain: boolean }> = [];
+  items.forEach((item, index) => {
+    const contactId = isRecord(item) ? item['to_entity_id'] : undefined;
+    const contact = typeof contactId === 'number' ? context.state.contacts.get(contactId) : undefined;
+    if (!isRecord(item) || item['to_entity_type'] !== 'contacts') {
+      failures.push({ request_id: requestIdOf(item, index), errors: [{ code: 'NotSupportedChoice', path: 'to_entity_type', detail: 'The value you selected is not a valid choice.' }] });
+    } else if (!contact || contact.accountId !== context.account.id || contact.isDeleted) {
+      failures.push({ request_id: requestIdOf(item, index), errors: [{ code: 'NotSupportedChoice', path: 'to_entity_id', detail: 'The value you selected is not a valid choice.' }] });
+    } else {
+      const metadata = item['metadata'];
+      links.push({ contactId: contact.id, isMain: isRecord(metadata) && metadata['is_main'] === true });
+    }
+  });
+  if (failures.length > 0) return sendValidationErrors(context.response, failures);
+  for (const link of links) {
+    if (link.isMain) lead.contacts = lead.contacts.map((existing) => ({ ...existing, isMain: false }));
+    const existing = lead.contacts.find((candidate) => candidate.id === link.contactId);
+    if (existing) existing.isMain = existing.isMain || link.isMain;
+    else lead.contacts.push({ id: link.contactId, isMain: link.isMain || lead.contacts.length === 0 });
+  }
+  lead.updatedAt = unixSeconds(context.clock);
+  sendHal(context.response, 200, {
+    _total_items: links.length,
+    _links: { self: { href: `${leadHref(context, lead.id)}/link` } },
+    _embedded: {
+      links: links.map((link) => ({
+        entity_id: lead.id,
+        entity_type: 'leads',
+        to_entity_id: link.contactId,
+        to_entity_type: 'contacts',
+        metadata: { is_main: lead.contacts.find((candidate) => candidate.id === link.contactId)?.isMain ?? false },
+      })),
+    },
+  });
 }
 
 export const leadRoutes: ApiRoute[] = [
@@ -182,4 +233,5 @@ export const leadRoutes: ApiRoute[] = [
   { method: 'POST', path: /^\/api\/v4\/leads$/, handler: createLeads },
   { method: 'PATCH', path: /^\/api\/v4\/leads$/, handler: updateLeads },
   { method: 'PATCH', path: /^\/api\/v4\/leads\/(\d+)$/, handler: updateLead },
+  { method: 'POST', path: /^\/api\/v4\/leads\/(\d+)\/link$/, handler: linkLead },
 ];
