@@ -27,10 +27,16 @@ const rangeFilters: Array<[string, (lead: Lead) => number | null]> = [
   ['closest_task_at', (lead) => lead.closestTaskAt],
 ];
 
-function statusPairs(query: URLSearchParams): Array<{ pipelineId?: number; statusId?: number }> {
+/**
+ * `<prefix>[n][pipeline_id]` / `<prefix>[n][status_id]` pairs of a query, e.g. `filter[statuses]`
+ * for leads and `filter[value_after][leads_statuses]` for events.
+ */
+export function statusPairs(query: URLSearchParams, prefix = 'filter[statuses]'): Array<{ pipelineId?: number; statusId?: number }> {
   const pairs = new Map<string, { pipelineId?: number; statusId?: number }>();
+  const escaped = prefix.replace(/[[\]]/g, '\\$&');
+  const pattern = new RegExp(`^${escaped}\\[(\\d+)\\]\\[(pipeline_id|status_id)\\]$`);
   for (const [key, value] of query) {
-    const match = /^filter\[statuses\]\[(\d+)\]\[(pipeline_id|status_id)\]$/.exec(key);
+    const match = pattern.exec(key);
     if (!match?.[1]) continue;
     const pair = pairs.get(match[1]) ?? {};
     if (match[2] === 'pipeline_id') pair.pipelineId = Number(value);

@@ -5,6 +5,7 @@
  * on amoCRM and ≤ 250 on Kommo; 204 when nothing matches. Ordered by creation.
  */
 import { pageLinks, pageOf, readPaging } from '../paging.js';
+import { statusPairs } from '../leadFilters.js';
 import { bracketValues } from '../query.js';
 import { sendHal, sendNoContent, sendProblem, sendValidationErrors } from '../responses.js';
 import type { AmoEvent } from '../state.js';
@@ -25,19 +26,6 @@ function eventBody(context: ApiContext, event: AmoEvent, selfQuery: string): Rec
   };
 }
 
-function statusPairs(query: URLSearchParams): Array<{ pipelineId?: number; statusId?: number }> {
-  const pairs = new Map<string, { pipelineId?: number; statusId?: number }>();
-  for (const [key, value] of query) {
-    const match = /^filter\[value_after\]\[leads_statuses\]\[(\d+)\]\[(pipeline_id|status_id)\]$/.exec(key);
-    if (!match?.[1]) continue;
-    const pair = pairs.get(match[1]) ?? {};
-    if (match[2] === 'pipeline_id') pair.pipelineId = Number(value);
-    else pair.statusId = Number(value);
-    pairs.set(match[1], pair);
-  }
-  return [...pairs.values()];
-}
-
 function listEvents(context: ApiContext): void {
   const { query } = context;
   const types = new Set(bracketValues(query, 'filter[type]').flatMap((value) => value.split(',')));
@@ -51,7 +39,7 @@ function listEvents(context: ApiContext): void {
   const createdAt = query.get('filter[created_at]');
   const from = Number(query.get('filter[created_at][from]') ?? createdAt ?? Number.NEGATIVE_INFINITY);
   const to = Number(query.get('filter[created_at][to]') ?? Number.POSITIVE_INFINITY);
-  const statuses = statusPairs(query);
+  const statuses = statusPairs(query, 'filter[value_after][leads_statuses]');
   const events = context.state.events.filter((event) => {
     if (event.accountId !== context.account.id) return false;
     if (types.size > 0 && !types.has(event.type)) return false;
