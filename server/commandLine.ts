@@ -14,7 +14,7 @@ import { migrate } from './storage/migrate.js';
 import { openDatabase } from './storage/openDatabase.js';
 import { EmbeddedDatabaseBusyError } from './storage/pglite.js';
 import { runEmulatorCommand } from './emulatorCommand.js';
-import { classifyVisit } from './tracking/classification/index.js';
+import { classifyVisit, sourceColumns } from './tracking/classification/index.js';
 import { siteJson } from './tracking/sites/siteRoutes.js';
 import { createSite } from './tracking/sites/siteStore.js';
 
@@ -162,17 +162,7 @@ async function runClassify(): Promise<void> {
       referrer: typeof input.referrer === 'string' ? input.referrer : null,
       siteHosts: Array.isArray(input.site_hosts) ? input.site_hosts.filter((host): host is string => typeof host === 'string') : [],
     });
-    process.stdout.write(
-      `${JSON.stringify({
-        source: source.source,
-        medium: source.medium,
-        campaign: source.campaign,
-        content: source.content,
-        term: source.term,
-        channel: source.channel,
-        click_id_type: source.clickIdType,
-      })}\n`,
-    );
+    process.stdout.write(`${JSON.stringify(sourceColumns(source))}\n`);
   }
 }
 

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createManualClock } from '../../integrations/amocrm/emulator/clock.js';
-import { startAmocrmEmulator, type AmocrmEmulator, type EmulatedAccount, type StartOptions } from '../../integrations/amocrm/emulator/server.js';
+import { startAmocrmEmulator, type StartOptions } from '../../integrations/amocrm/emulator/server.js';
 import { leadChange, parseAmocrmWebhookBody } from '../../integrations/amocrm/webhook.js';
 import { sharedDir } from '../support/repoRoot.js';
 

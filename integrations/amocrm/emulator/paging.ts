@@ -3,6 +3,8 @@
  * `_links.next` appears only while another page exists, and an empty page answers 204.
  */
 import type { EmulatorOptions } from './options.js';
+import { sendHal, sendNoContent } from './responses.js';
+import type { ApiContext } from './routes/apiContext.js';
 
 export interface Paging {
   page: number;
@@ -37,4 +39,27 @@ export function pageLinks(collectionUrl: string, query: URLSearchParams, paging:
   if (hasNext) links['next'] = { href: pageHref(collectionUrl, query, paging, paging.page + 1) };
   if (paging.page > 1) links['prev'] = { href: pageHref(collectionUrl, query, paging, paging.page - 1) };
   return links;
+}
+
+export interface ListAnswer<T> {
+  /** The collection's path under the account, e.g. `/api/v4/leads`. */
+  path: string;
+  /** The key of the items in `_embedded`. */
+  key: string;
+  /** Whether this collection's answer carries `_total_items` (the items on this page). */
+  totalItems?: boolean;
+  render(item: T): unknown;
+}
+
+/** Answers one page of `items` as HAL, or 204 when the page is empty. */
+export function sendPage<T>(context: ApiContext, items: T[], list: ListAnswer<T>): void {
+  const paging = readPaging(context.query, context.options);
+  const page = pageOf(items, paging);
+  if (page.items.length === 0) return sendNoContent(context.response);
+  sendHal(context.response, 200, {
+    ...(list.totalItems ? { _total_items: page.items.length } : {}),
+    _page: paging.page,
+    _links: pageLinks(`${context.baseUrl}${list.path}`, context.query, paging, page.hasNext),
+    _embedded: { [list.key]: page.items.map((item) => list.render(item)) },
+  });
 }

@@ -4,7 +4,7 @@
  * one row twice), and rows are written in key order so concurrent batches never deadlock.
  */
 import type { Database } from '../../storage/database.js';
-import { classifyVisit } from '../classification/index.js';
+import { classifyVisit, sourceColumns } from '../classification/index.js';
 import { landingParams } from './landingParams.js';
 import type { VisitRow } from '../visits/visitRow.js';
 import type { TrackingEvent } from './trackingEvent.js';
@@ -20,13 +20,7 @@ function visitRow(event: TrackingEvent): VisitRow {
     last_activity_at: event.at.toISOString(),
     landing_url: event.landing,
     referrer: event.referrer,
-    source: source.source,
-    medium: source.medium,
-    campaign: source.campaign,
-    content: source.content,
-    term: source.term,
-    channel: source.channel,
-    click_id_type: source.clickIdType,
+    ...sourceColumns(source),
     click_id: source.clickId,
     landing_params: landingParams(event.landing),
     ym_uid: event.ymUid,

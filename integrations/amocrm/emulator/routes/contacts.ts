@@ -6,7 +6,7 @@
 import { unixSeconds } from '../clock.js';
 import { applyCustomFieldValues, parseCustomFieldsValues, renderCustomFieldsValues } from '../customFieldValues.js';
 import type { EmulatorOptions } from '../options.js';
-import { pageLinks, pageOf, readPaging } from '../paging.js';
+import { sendPage } from '../paging.js';
 import { bracketValues, withValues } from '../query.js';
 import { sendHal, sendNoContent, sendProblem, sendValidationErrors, type ValidationError, type ValidationErrorEntry } from '../responses.js';
 import type { Contact, EmulatorState, StoredCustomFieldValues } from '../state.js';
@@ -89,17 +89,10 @@ function listContacts(context: ApiContext): void {
     .filter((contact) => ids.size === 0 || ids.has(contact.id))
     .filter((contact) => contactMatchesQuery(context.state, context.options, contact, search))
     .sort((left, right) => left.id - right.id);
-  const paging = readPaging(context.query, context.options);
-  const page = pageOf(contacts, paging);
-  // A search miss answers 204 (amocrm.md 2.5, SDK-ISSUE#110).
-  if (page.items.length === 0) return sendNoContent(context.response);
   const queryString = context.query.toString();
   const selfQuery = queryString === '' ? '' : `?${queryString}`;
-  sendHal(context.response, 200, {
-    _page: paging.page,
-    _links: pageLinks(`${context.baseUrl}/api/v4/contacts`, context.query, paging, page.hasNext),
-    _embedded: { contacts: page.items.map((contact) => contactBody(context, contact, selfQuery)) },
-  });
+  // A search miss answers 204 (amocrm.md 2.5, SDK-ISSUE#110), as every empty page does.
+  sendPage(context, contacts, { path: '/api/v4/contacts', key: 'contacts', render: (contact) => contactBody(context, contact, selfQuery) });
 }
 
 function getContact(context: ApiContext, [id]: string[]): void {

@@ -1,7 +1,7 @@
 /** Lead custom fields: list (paged, `filter[type][]`), get one, create (amocrm.md 2.7). */
-import { pageLinks, pageOf, readPaging } from '../paging.js';
+import { sendPage } from '../paging.js';
 import { bracketValues } from '../query.js';
-import { sendHal, sendNoContent, sendProblem, sendValidationErrors, type ValidationError, type ValidationErrorEntry } from '../responses.js';
+import { sendHal, sendProblem, sendValidationErrors, type ValidationError, type ValidationErrorEntry } from '../responses.js';
 import type { CustomField, FieldEnum } from '../state.js';
 import type { ApiContext, ApiRoute } from './apiContext.js';
 import { isRecord, readBatch, requestIdOf } from './batch.js';
@@ -48,15 +48,7 @@ function listFields(context: ApiContext): void {
     .customFieldsOf(context.account.id)
     .filter((field) => types.size === 0 || types.has(field.type))
     .sort((left, right) => left.sort - right.sort || left.id - right.id);
-  const paging = readPaging(context.query, context.options);
-  const page = pageOf(fields, paging);
-  if (page.items.length === 0) return sendNoContent(context.response);
-  sendHal(context.response, 200, {
-    _total_items: page.items.length,
-    _page: paging.page,
-    _links: pageLinks(`${context.baseUrl}/api/v4/leads/custom_fields`, context.query, paging, page.hasNext),
-    _embedded: { custom_fields: page.items.map((field) => fieldBody(context, field)) },
-  });
+  sendPage(context, fields, { path: '/api/v4/leads/custom_fields', key: 'custom_fields', totalItems: true, render: (field) => fieldBody(context, field) });
 }
 
 function getField(context: ApiContext, [id]: string[]): void {

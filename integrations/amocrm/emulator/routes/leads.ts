@@ -2,7 +2,7 @@
 import { unixSeconds } from '../clock.js';
 import { renderCustomFieldsValues } from '../customFieldValues.js';
 import { applyLeadChanges, readLeadInput, type LeadChanges } from '../leadInput.js';
-import { pageLinks, pageOf, readPaging } from '../paging.js';
+import { sendPage } from '../paging.js';
 import { filterLeads } from '../leadFilters.js';
 import { withValues } from '../query.js';
 import { sendHal, sendNoContent, sendProblem, sendValidationErrors, type ValidationErrorEntry } from '../responses.js';
@@ -61,16 +61,9 @@ function findLead(context: ApiContext, id: unknown): Lead | undefined {
 
 function listLeads(context: ApiContext): void {
   const leads = filterLeads(context.state, context.options, context.query, context.state.leadsOf(context.account.id));
-  const paging = readPaging(context.query, context.options);
-  const page = pageOf(leads, paging);
-  if (page.items.length === 0) return sendNoContent(context.response);
   const queryString = context.query.toString();
   const selfQuery = queryString === '' ? '' : `?${queryString}`;
-  sendHal(context.response, 200, {
-    _page: paging.page,
-    _links: pageLinks(`${context.baseUrl}/api/v4/leads`, context.query, paging, page.hasNext),
-    _embedded: { leads: page.items.map((lead) => leadBody(context, lead, selfQuery)) },
-  });
+  sendPage(context, leads, { path: '/api/v4/leads', key: 'leads', render: (lead) => leadBody(context, lead, selfQuery) });
 }
 
 function getLead(context: ApiContext, [id]: string[]): void {

@@ -7,9 +7,9 @@
  * `note_lead` webhooks.
  */
 import { unixSeconds } from '../clock.js';
-import { pageLinks, pageOf, readPaging } from '../paging.js';
+import { sendPage } from '../paging.js';
 import { bracketValues } from '../query.js';
-import { sendHal, sendNoContent, sendProblem, sendValidationErrors, type ValidationError, type ValidationErrorEntry } from '../responses.js';
+import { sendHal, sendProblem, sendValidationErrors, type ValidationError, type ValidationErrorEntry } from '../responses.js';
 import type { Lead, Note } from '../state.js';
 import type { ApiContext, ApiRoute } from './apiContext.js';
 import { isRecord, readBatch, requestIdOf } from './batch.js';
@@ -125,15 +125,8 @@ function listNotes(context: ApiContext, leadId: number | undefined): void {
     .filter((note) => (leadId === undefined ? entityIds.size === 0 || entityIds.has(note.entityId) : note.entityId === leadId))
     .filter((note) => types.size === 0 || types.has(note.noteType))
     .sort((left, right) => left.id - right.id);
-  const paging = readPaging(context.query, context.options);
-  const page = pageOf(notes, paging);
-  if (page.items.length === 0) return sendNoContent(context.response);
-  const collection = leadId === undefined ? `${context.baseUrl}/api/v4/leads/notes` : `${context.baseUrl}/api/v4/leads/${leadId}/notes`;
-  sendHal(context.response, 200, {
-    _page: paging.page,
-    _links: pageLinks(collection, context.query, paging, page.hasNext),
-    _embedded: { notes: page.items.map((note) => noteBody(context, note)) },
-  });
+  const path = leadId === undefined ? '/api/v4/leads/notes' : `/api/v4/leads/${leadId}/notes`;
+  sendPage(context, notes, { path, key: 'notes', render: (note) => noteBody(context, note) });
 }
 
 function getNote(context: ApiContext, id: string, leadId: number | undefined): void {

@@ -10,9 +10,9 @@ import { unixSeconds } from '../clock.js';
 import { readFormMetadata, unsortedStatusId, unsortedUid } from '../incoming.js';
 import { firstRegularStatusId, readLeadInput, type LeadChanges } from '../leadInput.js';
 import { leadUpdateChanges } from '../notify.js';
-import { pageLinks, pageOf, readPaging } from '../paging.js';
+import { sendPage } from '../paging.js';
 import { bracketValues } from '../query.js';
-import { sendHal, sendNoContent, sendProblem, sendValidationErrors, type ValidationError, type ValidationErrorEntry } from '../responses.js';
+import { sendHal, sendProblem, sendValidationErrors, type ValidationError, type ValidationErrorEntry } from '../responses.js';
 import type { FormMetadata, Pipeline, UnsortedEntry } from '../state.js';
 import type { ApiContext, ApiRoute } from './apiContext.js';
 import { isRecord, readBatch, requestIdOf } from './batch.js';
@@ -169,15 +169,7 @@ function listUnsorted(context: ApiContext): void {
     .filter((entry) => categories.size === 0 || categories.has(entry.category))
     .filter((entry) => pipelineIds.size === 0 || pipelineIds.has(entry.pipelineId))
     .sort((left, right) => (context.query.get('order[created_at]') === 'desc' ? right.createdAt - left.createdAt : left.createdAt - right.createdAt));
-  const paging = readPaging(context.query, context.options);
-  const page = pageOf(entries, paging);
-  if (page.items.length === 0) return sendNoContent(context.response);
-  sendHal(context.response, 200, {
-    _total_items: page.items.length,
-    _page: paging.page,
-    _links: pageLinks(`${context.baseUrl}/api/v4/leads/unsorted`, context.query, paging, page.hasNext),
-    _embedded: { unsorted: page.items.map((entry) => entryBody(context, entry)) },
-  });
+  sendPage(context, entries, { path: '/api/v4/leads/unsorted', key: 'unsorted', totalItems: true, render: (entry) => entryBody(context, entry) });
 }
 
 function getUnsorted(context: ApiContext, [uid]: string[]): void {
