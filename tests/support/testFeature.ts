@@ -29,10 +29,24 @@ export interface TestJobRun {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function ensureRunsTable(deps: FeatureDeps): Promise<void> {
-  await deps.db.query(`CREATE TABLE IF NOT EXISTS test_job_runs (
-    job_id text NOT NULL, label text NOT NULL, attempt int NOT NULL, pid int NOT NULL,
-    outcome text NOT NULL, at_ms double precision NOT NULL)`);
+/**
+ * One creation per database: PostgreSQL can fail two concurrent `CREATE TABLE IF NOT EXISTS` of
+ * the same table (a duplicate key in its catalog), which would fail a job's first attempt.
+ */
+const runsTables = new WeakMap<FeatureDeps['db'], Promise<void>>();
+
+function ensureRunsTable(deps: FeatureDeps): Promise<void> {
+  let ready = runsTables.get(deps.db);
+  if (!ready) {
+    ready = deps.db
+      .query(`CREATE TABLE IF NOT EXISTS test_job_runs (
+        job_id text NOT NULL, label text NOT NULL, attempt int NOT NULL, pid int NOT NULL,
+        outcome text NOT NULL, at_ms double precision NOT NULL)`)
+      .then(() => undefined);
+    ready.catch(() => runsTables.delete(deps.db));
+    runsTables.set(deps.db, ready);
+  }
+  return ready;
 }
 
 async function record(deps: FeatureDeps, job: Job<TestJobData>, outcome: string): Promise<void> {
