@@ -28,8 +28,15 @@ export interface Config {
     clientId: string | undefined;
     clientSecret: string | undefined;
     redirectUri: string | undefined;
+    /** Every amoCRM call goes here when set; `{subdomain}` in it is replaced with the account's. */
     baseUrl: string | undefined;
+    /** Requests per second to one account, all workers together (amoCRM allows 7). */
+    requestsPerSecond: number;
+    /** Leads per bulk PATCH and notes per POST. */
+    batchSize: number;
   };
+  /** How long touched deals collect before one bulk enrichment flush per tenant. */
+  enrichmentDelayMs: number;
   bitrix24: {
     clientId: string | undefined;
     clientSecret: string | undefined;
@@ -80,7 +87,21 @@ const schema = Joi.object({
   AMOCRM_CLIENT_ID: Joi.string().trim(),
   AMOCRM_CLIENT_SECRET: Joi.string().trim(),
   AMOCRM_REDIRECT_URI: url(['http', 'https']),
-  AMOCRM_BASE_URL: url(['http', 'https']),
+  AMOCRM_BASE_URL: Joi.string()
+    .trim()
+    .custom((value: string, helpers) => {
+      // `{subdomain}` is a placeholder, not part of a URL: check the URL with it filled in.
+      try {
+        const parsed = new URL(value.replaceAll('{subdomain}', 'account'));
+        if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return value;
+      } catch {
+        // reported below
+      }
+      return helpers.error('string.uriCustomScheme', { scheme: 'http, https' });
+    }),
+  AMOCRM_REQUESTS_PER_SECOND: Joi.number().min(0.1).max(50).default(7),
+  AMOCRM_BATCH_SIZE: Joi.number().integer().min(1).max(250).default(50),
+  ENRICHMENT_DELAY_MS: Joi.number().integer().min(0).max(600_000).default(2_000),
   BITRIX24_CLIENT_ID: Joi.string().trim(),
   BITRIX24_CLIENT_SECRET: Joi.string().trim(),
   BITRIX24_OAUTH_URL: url(['http', 'https']).default('https://oauth.bitrix.info'),
@@ -167,7 +188,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clientSecret: value.AMOCRM_CLIENT_SECRET,
       redirectUri: value.AMOCRM_REDIRECT_URI,
       baseUrl: value.AMOCRM_BASE_URL?.replace(/\/+$/, ''),
+      requestsPerSecond: value.AMOCRM_REQUESTS_PER_SECOND,
+      batchSize: value.AMOCRM_BATCH_SIZE,
     }),
+    enrichmentDelayMs: value.ENRICHMENT_DELAY_MS,
     bitrix24: Object.freeze({
       clientId: value.BITRIX24_CLIENT_ID,
       clientSecret: value.BITRIX24_CLIENT_SECRET,

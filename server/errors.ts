@@ -16,6 +16,10 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'rate_limited'
+  | 'unknown_webhook'
+  | 'invalid_webhook'
+  | 'invalid_signature'
+  | 'not_configured'
   | 'service_unavailable'
   | 'not_ready'
   | 'internal_error';

@@ -6,13 +6,16 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
+import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { createApp } from './http/app.js';
 import { healthRoutes } from './http/routes/health.js';
 import { createLogger, errorMeta, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import type { JobHandler, JobQueue } from './queue/jobQueue.js';
+import { redisOptionsFromUrl } from './queue/bullmqQueue.js';
 import { openQueue } from './queue/openQueue.js';
+import { resolveEncryptionKey, TokenCipher } from './security/tokenCipher.js';
 import type { Database } from './storage/database.js';
 import { withTimeout } from './storage/database.js';
 import { migrate } from './storage/migrate.js';
@@ -28,6 +31,10 @@ export interface FeatureDeps {
   queue: JobQueue;
   /** Every queue the features declare, worked on here or not (for metrics and the admin API). */
   queueNames: readonly string[];
+  /** Seals CRM tokens at rest (ENCRYPTION_KEY, or the embedded key file). */
+  cipher: TokenCipher;
+  /** Shared state between processes (CRM request pacing) when REDIS_URL is set. */
+  redis: Redis | undefined;
 }
 
 export interface WorkerRegistration {
@@ -44,6 +51,8 @@ export interface Feature {
   queues?: readonly string[];
   routers?(deps: FeatureDeps): Router[];
   workers?(deps: FeatureDeps): WorkerRegistration[];
+  /** Facts for /readyz under the feature's name; they inform and never make the process unready. */
+  readiness?(deps: FeatureDeps): Promise<Record<string, unknown>>;
 }
 
 export interface RuntimeOptions {
@@ -95,6 +104,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, nodeEnv: config.nodeEnv });
   const metrics = new Metrics();
 
+  const encryptionKey = resolveEncryptionKey(config.encryptionKey, config.dataDir);
+  if (encryptionKey.origin === 'generated') {
+    logger.warn('no ENCRYPTION_KEY: generated one for CRM tokens at rest; back it up with the data directory', { keyFile: encryptionKey.keyFile });
+  }
+  const cipher = new TokenCipher(encryptionKey.key);
   const db = await openDatabase(config, logger);
   let queue: JobQueue | undefined;
   try {
@@ -105,8 +119,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await db.close().catch(() => undefined);
     throw error;
   }
+  const redis = config.redisUrl
+    ? new Redis({ ...redisOptionsFromUrl(config.redisUrl), maxRetriesPerRequest: 3, enableOfflineQueue: true })
+    : undefined;
+  redis?.on('error', (error) => logger.warn('redis connection trouble', errorMeta(error)));
   const queueNames = [...new Set(options.features.flatMap((feature) => feature.queues ?? []))];
-  const deps: FeatureDeps = { config, logger, metrics, db, queue, queueNames };
+  const deps: FeatureDeps = { config, logger, metrics, db, queue, queueNames, cipher, redis };
   metrics.watchQueueDepth({
     async depths() {
       const rows: Array<{ queue: string; state: string; count: number }> = [];
@@ -140,7 +158,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       queue,
       metrics,
       isShuttingDown: () => shuttingDown,
-      readinessDetails: () => ({ role }),
+      readinessDetails: async () => {
+        const details: Record<string, unknown> = { role };
+        for (const feature of options.features) {
+          if (feature.readiness) details[feature.name] = await feature.readiness(deps);
+        }
+        return details;
+      },
     }),
   ];
   if (role !== 'worker') {
@@ -153,6 +177,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     address = await listen(server, config.port, config.host);
   } catch (error) {
     await queue.close().catch(() => undefined);
+    redis?.disconnect();
     await db.close().catch(() => undefined);
     throw error;
   }
@@ -178,6 +203,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (!requestsFinished) logger.warn('shutdown: requests still running at the timeout were cut off');
       if (!jobs.finished) logger.warn('shutdown: jobs still running at the timeout will run again after their lock lapses');
       await deps.queue.close().catch((error) => logger.error('shutdown: closing the queue failed', errorMeta(error)));
+      if (redis) await withTimeout(redis.quit(), 2_000, 'closing Redis').catch(() => redis.disconnect());
       await withTimeout(db.close(), 5_000, 'closing the database').catch((error) =>
         logger.error('shutdown: closing the database failed', errorMeta(error)),
       );

@@ -19,7 +19,11 @@ export function parseAccountHost(referer: string): AccountHost | undefined {
   return { subdomain: match[1], host };
 }
 
-/** Where OAuth and API calls for this account go. */
+/**
+ * Where OAuth and API calls for this account go: `https://<account host>`, or AMOCRM_BASE_URL when
+ * set. A `{subdomain}` in AMOCRM_BASE_URL is replaced with the account's subdomain, so one emulator
+ * serves several accounts (`http://127.0.0.1:9000/_accounts/{subdomain}`).
+ */
 export function accountBaseUrl(account: AccountHost, configuredBaseUrl: string | undefined): string {
-  return configuredBaseUrl ?? `https://${account.host}`;
+  return configuredBaseUrl ? configuredBaseUrl.replaceAll('{subdomain}', account.subdomain) : `https://${account.host}`;
 }

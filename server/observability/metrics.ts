@@ -49,6 +49,48 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly crmRateLimited = new Counter({
+    name: 'longfunnel_crm_rate_limited_total',
+    help: 'CRM answers that said "too many requests" (429 or a block), by CRM; should stay 0',
+    labelNames: ['crm'] as const,
+    registers: [this.registry],
+  });
+
+  readonly crmTokenRefreshes = new Counter({
+    name: 'longfunnel_crm_token_refreshes_total',
+    help: 'OAuth token refreshes, by CRM and outcome (refreshed, revoked, failed)',
+    labelNames: ['crm', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly crmAccountsNeedingReauth = new Gauge({
+    name: 'longfunnel_crm_accounts_needing_reauth',
+    help: 'Installed CRM accounts whose grant was revoked: a CRM admin must re-install; their work waits',
+    labelNames: ['crm'] as const,
+    registers: [this.registry],
+  });
+
+  readonly dealsEnriched = new Counter({
+    name: 'longfunnel_deals_enriched_total',
+    help: 'Deals read and matched by enrichment, by CRM and match method (visitor_id, phone, email, none)',
+    labelNames: ['crm', 'method'] as const,
+    registers: [this.registry],
+  });
+
+  readonly crmWebhooks = new Counter({
+    name: 'longfunnel_crm_webhooks_total',
+    help: 'CRM webhook requests, by CRM and outcome (accepted, unknown_key, malformed, inactive)',
+    labelNames: ['crm', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly crmHistoryImported = new Counter({
+    name: 'longfunnel_crm_history_imported_total',
+    help: 'Deals and stage changes imported from a CRM at install, by CRM and kind (deals, stage_changes)',
+    labelNames: ['crm', 'kind'] as const,
+    registers: [this.registry],
+  });
+
   readonly collectedHits = new Counter({
     name: 'longfunnel_collect_hits_total',
     help: 'Tracker hits received by /collect, by outcome (stored, bot, rejected, rate_limited, failed)',

@@ -9,7 +9,7 @@ export interface HealthDeps {
   queue: JobQueue;
   metrics: Metrics;
   /** Extra facts for /readyz (e.g. that this is a demo run). */
-  readinessDetails?: () => Record<string, unknown>;
+  readinessDetails?: () => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** True once shutdown began: a load balancer should stop sending traffic here. */
   isShuttingDown?: () => boolean;
 }
@@ -45,7 +45,10 @@ export function healthRoutes(deps: HealthDeps): Router {
     ]);
     const shuttingDown = deps.isShuttingDown?.() ?? false;
     const checks = { database, queue };
-    const details = deps.readinessDetails?.() ?? {};
+    // Details inform (a CRM account waiting for re-authorisation); they never make the process unready.
+    const details = await Promise.resolve(deps.readinessDetails?.() ?? {}).catch((error: unknown) => ({
+      detailsError: error instanceof Error ? error.message : String(error),
+    }));
     const failed = Object.entries(checks).filter(([, result]) => !result.ok);
     if (failed.length === 0 && !shuttingDown) {
       res.json({ status: 'ready', checks, ...details });

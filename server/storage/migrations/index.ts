@@ -4,10 +4,11 @@
  */
 import { m0001JobsTable } from './0001_jobs.js';
 import { m0002Tracking } from './0002_tracking.js';
+import { m0003Crm } from './0003_crm.js';
 
 export interface Migration {
   id: string;
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [m0001JobsTable, m0002Tracking];
+export const migrations: readonly Migration[] = [m0001JobsTable, m0002Tracking, m0003Crm];

@@ -1,0 +1,313 @@
+/**
+ * `CrmConnection` for one amoCRM account: bulk reads (one list call per up to 250 ids), bulk field
+ * writes (PATCH of up to 50 leads), notes, pipelines, install set-up and history paging — every
+ * request through `CrmAccess` (paced, authenticated, retried).
+ */
+import type { CrmAccount } from '../../server/crm/crmAccounts.js';
+import type { CrmAccess } from '../../server/crm/crmAccess.js';
+import type {
+  CrmConnection,
+  CrmContact,
+  CrmDeal,
+  CrmStage,
+  CrmStageChange,
+  DealFieldWrite,
+  DealNote,
+} from '../../server/crm/crmAdapter.js';
+import { ownFields, type SourceFieldKey } from '../../server/crm/sourceFields.js';
+import type { AmocrmApi, QueryValue } from './amocrmApi.js';
+import { apiValue, codeOfKey, keyOfCode, ownFieldTypes, valueFromApi } from './amocrmFields.js';
+
+export const WON_STATUS_ID = 142;
+export const LOST_STATUS_ID = 143;
+/** The `service` of our notes: how a read-back recognises them. */
+export const NOTE_SERVICE = 'LongFunnel';
+/** Actions our webhook listens to (amocrm.md 2.11). */
+export const WEBHOOK_SETTINGS = ['add_lead', 'update_lead', 'status_lead', 'delete_lead', 'restore_lead', 'add_contact', 'update_contact'];
+
+export interface AmocrmConnectionOptions {
+  account: CrmAccount;
+  access: CrmAccess;
+  api: AmocrmApi;
+  /** Where our webhook is subscribed: `PUBLIC_URL/webhooks/amocrm/<hookKey>`. */
+  webhookUrl: string;
+  /** Leads per PATCH (amocrm.md 2.3: 50 is the safe size). */
+  writeBatchSize: number;
+  /** Ids per list call (amocrm.md 2.1: `limit` ≤ 250). */
+  readBatchSize: number;
+}
+
+interface CustomFieldValue {
+  field_id?: number;
+  field_code?: string | null;
+  values?: Array<{ value?: unknown }>;
+}
+
+interface LeadBody {
+  id: number;
+  name?: string | null;
+  price?: number | null;
+  status_id: number;
+  pipeline_id: number;
+  responsible_user_id?: number | null;
+  created_at: number;
+  closed_at?: number | null;
+  custom_fields_values?: CustomFieldValue[] | null;
+  _embedded?: { contacts?: Array<{ id: number; is_main?: boolean }> };
+}
+
+interface ContactBody {
+  id: number;
+  custom_fields_values?: CustomFieldValue[] | null;
+}
+
+interface Collection<Name extends string, Item> {
+  _embedded?: Record<Name, Item[]>;
+  _links?: { next?: { href?: string } };
+}
+
+interface CustomFieldBody {
+  id: number;
+  code?: string | null;
+  type: string;
+}
+
+interface EventBody {
+  entity_id: number;
+  created_at: number;
+  value_after?: Array<{ lead_status?: { id: number; pipeline_id: number } }>;
+  value_before?: Array<{ lead_status?: { id: number; pipeline_id: number } }>;
+}
+
+interface PipelineBody {
+  id: number;
+  name: string;
+  _embedded?: { statuses?: Array<{ id: number; name: string; sort: number; type: number }> };
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
+  return result;
+}
+
+function fieldsOf(values: CustomFieldValue[] | null | undefined, codeOfId: ReadonlyMap<number, string>): Partial<Record<SourceFieldKey, string>> {
+  const fields: Partial<Record<SourceFieldKey, string>> = {};
+  for (const item of values ?? []) {
+    const code = item.field_code ?? (item.field_id !== undefined ? codeOfId.get(item.field_id) : undefined);
+    const key = code ? keyOfCode.get(code) : undefined;
+    if (!code || !key) continue;
+    const value = valueFromApi(code, item.values?.[0]?.value);
+    if (value !== undefined) fields[key] = value;
+  }
+  return fields;
+}
+
+function multitext(values: CustomFieldValue[] | null | undefined, code: string): string[] {
+  const field = values?.find((item) => item.field_code === code);
+  return (field?.values ?? []).map((item) => item.value).filter((value): value is string => typeof value === 'string' && value !== '');
+}
+
+export function dealOf(lead: LeadBody, codeOfId: ReadonlyMap<number, string> = new Map()): CrmDeal {
+  const outcome = lead.status_id === WON_STATUS_ID ? 'won' : lead.status_id === LOST_STATUS_ID ? 'lost' : 'open';
+  return {
+    id: String(lead.id),
+    name: lead.name ?? null,
+    pipelineId: String(lead.pipeline_id),
+    stageId: String(lead.status_id),
+    outcome,
+    amount: typeof lead.price === 'number' ? lead.price : null,
+    responsibleUserId: lead.responsible_user_id ? String(lead.responsible_user_id) : null,
+    createdAt: new Date(lead.created_at * 1000),
+    closedAt: lead.closed_at ? new Date(lead.closed_at * 1000) : null,
+    contactIds: (lead._embedded?.contacts ?? [])
+      .slice()
+      .sort((a, b) => Number(Boolean(b.is_main)) - Number(Boolean(a.is_main)))
+      .map((contact) => String(contact.id)),
+    fields: fieldsOf(lead.custom_fields_values, codeOfId),
+  };
+}
+
+export class AmocrmConnection implements CrmConnection {
+  constructor(private readonly options: AmocrmConnectionOptions) {}
+
+  private get account(): CrmAccount {
+    return this.options.account;
+  }
+
+  /** The field codes this account has (found at set-up), and their ids. */
+  private get fieldIds(): Record<string, number> {
+    return (this.account.setup['fieldIds'] as Record<string, number> | undefined) ?? {};
+  }
+
+  private get codeOfId(): Map<number, string> {
+    return new Map(Object.entries(this.fieldIds).map(([code, id]) => [id, code]));
+  }
+
+  private call<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, options: { query?: Record<string, QueryValue>; body?: unknown; repeatable: boolean }) {
+    const { repeatable, ...request } = options;
+    return this.options.access.call(this.account, (token) => this.options.api.request<T>(token, method, path, request), { repeatable });
+  }
+
+  async readDeals(ids: readonly string[]): Promise<CrmDeal[]> {
+    const deals: CrmDeal[] = [];
+    const codeOfId = this.codeOfId;
+    for (const part of chunks(ids, this.options.readBatchSize)) {
+      const body = await this.call<Collection<'leads', LeadBody>>('GET', '/api/v4/leads', {
+        query: { 'filter[id][]': part, with: 'contacts', limit: part.length },
+        repeatable: true,
+      });
+      for (const lead of body?._embedded?.leads ?? []) deals.push(dealOf(lead, codeOfId));
+    }
+    return deals;
+  }
+
+  async readContacts(ids: readonly string[]): Promise<CrmContact[]> {
+    const contacts: CrmContact[] = [];
+    for (const part of chunks(ids, this.options.readBatchSize)) {
+      const body = await this.call<Collection<'contacts', ContactBody>>('GET', '/api/v4/contacts', {
+        query: { 'filter[id][]': part, limit: part.length },
+        repeatable: true,
+      });
+      for (const contact of body?._embedded?.contacts ?? []) {
+        contacts.push({
+          id: String(contact.id),
+          phones: multitext(contact.custom_fields_values, 'PHONE'),
+          emails: multitext(contact.custom_fields_values, 'EMAIL'),
+        });
+      }
+    }
+    return contacts;
+  }
+
+  /** Writes by `field_code`, only fields the account has; the same values twice change nothing. */
+  async writeDealFields(writes: readonly DealFieldWrite[]): Promise<void> {
+    const known = this.fieldIds;
+    const items = writes
+      .map((write) => ({
+        id: Number(write.dealId),
+        custom_fields_values: (Object.entries(write.values) as Array<[SourceFieldKey, string]>)
+          .filter(([key]) => codeOfKey[key] in known)
+          .map(([key, value]) => ({ field_code: codeOfKey[key], values: [{ value: apiValue(codeOfKey[key], value) }] })),
+      }))
+      .filter((item) => item.custom_fields_values.length > 0);
+    for (const part of chunks(items, this.options.writeBatchSize)) {
+      await this.call('PATCH', '/api/v4/leads', { body: part, repeatable: true });
+    }
+  }
+
+  /** Not repeatable: a note sent twice is two notes, so an unknown outcome is read back by the caller. */
+  async addDealNotes(notes: readonly DealNote[]): Promise<void> {
+    for (const part of chunks(notes, this.options.writeBatchSize)) {
+      await this.call('POST', '/api/v4/leads/notes', {
+        body: part.map((note) => ({
+          entity_id: Number(note.dealId),
+          note_type: 'service_message',
+          is_need_to_trigger_digital_pipeline: false,
+          params: { service: NOTE_SERVICE, text: note.text },
+        })),
+        repeatable: false,
+      });
+    }
+  }
+
+  async dealsWithOurNote(dealIds: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (const part of chunks(dealIds, this.options.readBatchSize)) {
+      for (let page = 1; ; page += 1) {
+        const body = await this.call<Collection<'notes', { entity_id: number; params?: { service?: string } }>>('GET', '/api/v4/leads/notes', {
+          query: { 'filter[entity_id][]': part, 'filter[note_type][]': 'service_message', limit: 250, page },
+          repeatable: true,
+        });
+        for (const note of body?._embedded?.notes ?? []) if (note.params?.service === NOTE_SERVICE) found.add(String(note.entity_id));
+        if (!body?._links?.next?.href) break;
+      }
+    }
+    return found;
+  }
+
+  async listStages(): Promise<CrmStage[]> {
+    const body = await this.call<Collection<'pipelines', PipelineBody>>('GET', '/api/v4/leads/pipelines', { repeatable: true });
+    return (body?._embedded?.pipelines ?? []).flatMap((pipeline) =>
+      (pipeline._embedded?.statuses ?? []).map((status) => ({
+        pipelineId: String(pipeline.id),
+        pipelineName: pipeline.name,
+        stageId: String(status.id),
+        name: status.name,
+        sort: status.sort,
+        kind: status.id === WON_STATUS_ID ? 'won' : status.id === LOST_STATUS_ID ? 'lost' : status.type === 1 ? 'entry' : 'open',
+      })),
+    );
+  }
+
+  /**
+   * Our lead fields (created when missing, found again by code), the tracking fields the account
+   * has, and our webhook subscription (amoCRM replaces the settings of a destination posted again,
+   * which also re-enables a subscription it switched off).
+   */
+  async setUp(): Promise<Record<string, unknown>> {
+    const fieldIds: Record<string, number> = {};
+    for (let page = 1; ; page += 1) {
+      const body = await this.call<Collection<'custom_fields', CustomFieldBody>>('GET', '/api/v4/leads/custom_fields', { query: { limit: 250, page }, repeatable: true });
+      for (const field of body?._embedded?.custom_fields ?? []) if (field.code && keyOfCode.has(field.code)) fieldIds[field.code] = field.id;
+      if (!body?._links?.next?.href) break;
+    }
+    const missing = ownFields.filter((field) => !(field.code in fieldIds));
+    if (missing.length > 0) {
+      const created = await this.call<Collection<'custom_fields', CustomFieldBody>>('POST', '/api/v4/leads/custom_fields', {
+        body: missing.map((field, index) => ({
+          name: field.name.ru,
+          type: ownFieldTypes[field.code],
+          code: field.code,
+          sort: 600 + index,
+          request_id: field.code,
+        })),
+        // A retried create could make a field twice; set-up runs again instead and finds it by code.
+        repeatable: false,
+      });
+      for (const field of created?._embedded?.custom_fields ?? []) if (field.code) fieldIds[field.code] = field.id;
+    }
+    await this.call('POST', '/api/v4/webhooks', {
+      body: { destination: this.options.webhookUrl, settings: WEBHOOK_SETTINGS, sort: 10 },
+      repeatable: true,
+    });
+    return { fieldIds, webhookUrl: this.options.webhookUrl };
+  }
+
+  async *dealsUpdatedSince(since: Date): AsyncIterable<CrmDeal[]> {
+    const codeOfId = this.codeOfId;
+    for (let page = 1; ; page += 1) {
+      const body = await this.call<Collection<'leads', LeadBody>>('GET', '/api/v4/leads', {
+        query: { 'filter[updated_at][from]': Math.floor(since.getTime() / 1000), 'order[id]': 'asc', with: 'contacts', limit: this.options.readBatchSize, page },
+        repeatable: true,
+      });
+      const leads = body?._embedded?.leads ?? [];
+      if (leads.length > 0) yield leads.map((lead) => dealOf(lead, codeOfId));
+      if (!body?._links?.next?.href) return;
+    }
+  }
+
+  async *stageChangesSince(since: Date): AsyncIterable<CrmStageChange[]> {
+    for (let page = 1; ; page += 1) {
+      const body = await this.call<Collection<'events', EventBody>>('GET', '/api/v4/events', {
+        query: { 'filter[type][]': 'lead_status_changed', 'filter[created_at][from]': Math.floor(since.getTime() / 1000), limit: 100, page },
+        repeatable: true,
+      });
+      const changes: CrmStageChange[] = [];
+      for (const event of body?._embedded?.events ?? []) {
+        const after = event.value_after?.[0]?.lead_status;
+        const before = event.value_before?.[0]?.lead_status;
+        if (!after) continue;
+        changes.push({
+          dealId: String(event.entity_id),
+          pipelineId: String(after.pipeline_id),
+          fromStageId: before ? String(before.id) : null,
+          toStageId: String(after.id),
+          at: new Date(event.created_at * 1000),
+        });
+      }
+      if (changes.length > 0) yield changes;
+      if (!body?._links?.next?.href) return;
+    }
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * One interface for every CRM (DESIGN.md "Architecture"): the domain code — installs, webhook
+ * inbox, deal enrichment, stage history — talks to amoCRM and Bitrix24 only through these types.
+ * A CRM folder under integrations/ implements `CrmAdapter`; `server/features.ts` plugs it in.
+ * Adding a third CRM is one new folder and one line there.
+ */
+import type { Router } from 'express';
+import type { FeatureDeps } from '../runtime.js';
+import type { CrmAccount, CrmAccountStore } from './crmAccounts.js';
+import type { CrmAccess } from './crmAccess.js';
+import type { SourceFieldKey } from './sourceFields.js';
+
+export type CrmKind = 'amocrm' | 'bitrix24';
+
+export interface CrmTokens {
+  accessToken: string;
+  refreshToken: string;
+  /** When the access token stops working. */
+  expiresAt: Date;
+}
+
+export type DealOutcome = 'open' | 'won' | 'lost';
+
+/** A deal as the CRM holds it now, in the CRM-neutral shape enrichment and reports use. */
+export interface CrmDeal {
+  id: string;
+  name: string | null;
+  pipelineId: string;
+  stageId: string;
+  outcome: DealOutcome;
+  amount: number | null;
+  responsibleUserId: string | null;
+  createdAt: Date;
+  closedAt: Date | null;
+  contactIds: string[];
+  /** Current values of the source fields we write (empty ones left out). */
+  fields: Partial<Record<SourceFieldKey, string>>;
+}
+
+export interface CrmContact {
+  id: string;
+  phones: string[];
+  emails: string[];
+}
+
+export interface CrmStage {
+  pipelineId: string;
+  pipelineName: string;
+  stageId: string;
+  name: string;
+  sort: number;
+  /** `entry`: where new/incoming deals wait; `won`/`lost`: closed. */
+  kind: 'entry' | 'open' | 'won' | 'lost';
+}
+
+export interface CrmStageChange {
+  dealId: string;
+  pipelineId: string;
+  fromStageId: string | null;
+  toStageId: string;
+  at: Date;
+}
+
+/** What one webhook body says happened, in CRM-neutral words. */
+export interface CrmChanges {
+  /** Deals added or changed: their source fields may need filling. */
+  touchedDealIds: string[];
+  deletedDealIds: string[];
+  stageChanges: CrmStageChange[];
+  /** Contacts added or changed: the deals linked to them may now match. */
+  touchedContactIds: string[];
+}
+
+export interface DealFieldWrite {
+  dealId: string;
+  values: Partial<Record<SourceFieldKey, string>>;
+}
+
+export interface DealNote {
+  dealId: string;
+  text: string;
+}
+
+/**
+ * An authenticated, rate-paced session with one installed account. Every method makes as few
+ * requests as the CRM allows (bulk reads and writes, chunked at the CRM's limits) and throws
+ * `CrmError` with a translated failure when the CRM refuses.
+ */
+export interface CrmConnection {
+  readDeals(ids: readonly string[]): Promise<CrmDeal[]>;
+  readContacts(ids: readonly string[]): Promise<CrmContact[]>;
+  writeDealFields(writes: readonly DealFieldWrite[]): Promise<void>;
+  addDealNotes(notes: readonly DealNote[]): Promise<void>;
+  /** Whether our note is already on these deals (read-back after a write whose outcome is unknown). */
+  dealsWithOurNote(dealIds: readonly string[]): Promise<Set<string>>;
+  listStages(): Promise<CrmStage[]>;
+  /** Creates what enrichment writes into (our fields) and subscribes our webhook; idempotent. */
+  setUp(): Promise<Record<string, unknown>>;
+  /** Deals changed since `since`, page by page (history import). */
+  dealsUpdatedSince(since: Date): AsyncIterable<CrmDeal[]>;
+  /** Stage changes since `since`, page by page (history import). */
+  stageChangesSince(since: Date): AsyncIterable<CrmStageChange[]>;
+}
+
+/** Builds a CRM's adapter for one running process. */
+export type CrmAdapterFactory = (deps: FeatureDeps) => CrmAdapter;
+
+/** What a CRM adapter gets from the product to build its routes and connections. */
+export interface CrmServices {
+  deps: FeatureDeps;
+  accounts: CrmAccountStore;
+  access: CrmAccess;
+  /** Persists a webhook body for the account and enqueues its processing. */
+  receiveWebhook(account: CrmAccount, body: string): Promise<void>;
+  /** Enqueues the slow install steps (fields, webhook, stages, history import). */
+  scheduleSetUp(account: CrmAccount): Promise<void>;
+}
+
+export interface CrmAdapter {
+  readonly crm: CrmKind;
+  /** Spacing of requests to one account, from the CRM's rate limit and its configuration. */
+  readonly requestIntervalMs: number;
+  /** The CRM's routes: install callback, webhooks, uninstall. */
+  routes(services: CrmServices): Router[];
+  /** Reads a stored webhook body; a body that cannot be read throws (it was checked on receipt). */
+  readWebhook(body: string): CrmChanges;
+  refreshTokens(account: CrmAccount, refreshToken: string): Promise<CrmTokens>;
+  connect(account: CrmAccount, services: CrmServices): CrmConnection;
+}

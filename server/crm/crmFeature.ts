@@ -1,0 +1,250 @@
+/**
+ * The CRM half of the long funnel, for every CRM adapter plugged in:
+ * - webhook bodies are stored and queued (`crm-inbox`); a worker reads them into stage changes,
+ *   deletions and a per-tenant set of touched deals;
+ * - one debounced flush per tenant (`crm-enrich`) claims touched deals in bulk batches and enriches
+ *   them (two batches in flight, so the account's request slots never sit idle);
+ * - install set-up (`crm-setup`): fields, webhook subscription, stages, and the history import;
+ * - a sweep (`crm-sweep`, every minute) restarts flushes for deals left waiting (an account that
+ *   was blocked or re-authorised, a flush that gave up) and updates the account gauges.
+ */
+import type { Redis } from 'ioredis';
+import { PermanentJobError, type Job } from '../queue/jobQueue.js';
+import type { Feature, FeatureDeps, WorkerRegistration } from '../runtime.js';
+import { AccountUnavailableError, CrmAccess } from './crmAccess.js';
+import { CrmAccountStore, type CrmAccount } from './crmAccounts.js';
+import type { CrmAdapter, CrmAdapterFactory, CrmKind, CrmServices } from './crmAdapter.js';
+import { dealsOfContacts, markDealsDeleted, saveDeals, saveStageChanges, saveStages } from './dealStore.js';
+import { enrichDeals } from './enrichment/enrichDeals.js';
+import { claimDeals, finishDeals, releaseDeals, touchDeals } from './enrichment/pendingDeals.js';
+import { LocalRequestPacer, RedisRequestPacer, type RequestPacer } from './requestPacer.js';
+
+export const CRM_QUEUES = { inbox: 'crm-inbox', enrich: 'crm-enrich', setup: 'crm-setup', sweep: 'crm-sweep' } as const;
+
+/** Deals per claimed batch: one bulk read (amoCRM lists up to 250 per page). */
+const CLAIM_BATCH = 250;
+/** A claim lapses after this long without being finished (the flush died). */
+const CLAIM_LEASE_MS = 10 * 60_000;
+/** Batches of one tenant in flight at once inside one flush. */
+const FLUSH_LANES = 2;
+const SWEEP_EVERY_MS = 60_000;
+/** How far back the install imports deals and stage changes, and the default lookback of a path. */
+export const HISTORY_DAYS = 90;
+
+interface TenantJob {
+  tenantId: string;
+}
+
+interface InboxJob extends TenantJob {
+  inboxId: string;
+}
+
+interface CrmRuntime {
+  services: CrmServices;
+  adapters: Map<CrmKind, CrmAdapter>;
+  scheduleFlush(tenantId: string): Promise<void>;
+}
+
+const runtimes = new WeakMap<FeatureDeps, CrmRuntime>();
+
+function pacerFor(redis: Redis | undefined, prefix: string): RequestPacer {
+  return redis ? new RedisRequestPacer(redis, `${prefix}:crm-pace:`) : new LocalRequestPacer();
+}
+
+function runtimeFor(deps: FeatureDeps, factories: readonly CrmAdapterFactory[]): CrmRuntime {
+  const existing = runtimes.get(deps);
+  if (existing) return existing;
+  const adapters = new Map(factories.map((factory) => factory(deps)).map((adapter) => [adapter.crm, adapter]));
+  const adapterOf = (crm: CrmKind) => {
+    const adapter = adapters.get(crm);
+    if (!adapter) throw new Error(`No ${crm} adapter in this build`);
+    return adapter;
+  };
+  const accounts = new CrmAccountStore(deps.db, deps.cipher);
+  const access = new CrmAccess({
+    db: deps.db,
+    accounts,
+    pacer: pacerFor(deps.redis, deps.config.queuePrefix),
+    logger: deps.logger,
+    metrics: deps.metrics,
+    refresher: (crm) => (account, refreshToken) => adapterOf(crm).refreshTokens(account, refreshToken),
+    requestIntervalMs: (crm) => adapterOf(crm).requestIntervalMs,
+  });
+  const delayMs = deps.config.enrichmentDelayMs;
+  const scheduleFlush = async (tenantId: string) => {
+    // One flush per tenant per window: touches within the window join it; later ones start the next.
+    const window = Math.floor(Date.now() / Math.max(delayMs, 1));
+    await deps.queue.add<TenantJob>(CRM_QUEUES.enrich, 'flush', { tenantId }, { jobId: `flush-${tenantId}-${window}`, delayMs });
+  };
+  const services: CrmServices = {
+    deps,
+    accounts,
+    access,
+    async receiveWebhook(account, body) {
+      const stored = await deps.db.query<{ id: string }>('INSERT INTO crm_inbox (tenant_id, body) VALUES ($1, $2) RETURNING id', [account.tenantId, body]);
+      const inboxId = String(stored.rows[0]?.id);
+      await deps.queue.add<InboxJob>(CRM_QUEUES.inbox, 'webhook', { tenantId: account.tenantId, inboxId }, { jobId: `inbox-${inboxId}` });
+    },
+    async scheduleSetUp(account) {
+      await deps.queue.add<TenantJob>(CRM_QUEUES.setup, 'set-up', { tenantId: account.tenantId }, { jobId: `setup-${account.tenantId}-${Date.now()}` });
+    },
+  };
+  const runtime = { services, adapters, scheduleFlush };
+  runtimes.set(deps, runtime);
+  return runtime;
+}
+
+async function activeAccount(runtime: CrmRuntime, tenantId: string): Promise<CrmAccount | undefined> {
+  const account = await runtime.services.accounts.byTenant(tenantId);
+  return account?.status === 'active' ? account : undefined;
+}
+
+function adapterFor(runtime: CrmRuntime, account: CrmAccount): CrmAdapter {
+  const adapter = runtime.adapters.get(account.crm);
+  if (!adapter) throw new PermanentJobError(`No ${account.crm} adapter in this build`);
+  return adapter;
+}
+
+async function processInbox(runtime: CrmRuntime, job: Job<InboxJob>): Promise<void> {
+  const { db } = runtime.services.deps;
+  const stored = await db.query<{ body: string; processed_at: unknown }>('SELECT body, processed_at FROM crm_inbox WHERE id = $1', [job.data.inboxId]);
+  const row = stored.rows[0];
+  if (!row || row.processed_at) return;
+  const account = await runtime.services.accounts.byTenant(job.data.tenantId);
+  if (!account) throw new PermanentJobError(`Tenant ${job.data.tenantId} has no CRM account`);
+  let changes;
+  try {
+    changes = adapterFor(runtime, account).readWebhook(row.body);
+  } catch (error) {
+    throw new PermanentJobError(`Webhook ${job.data.inboxId} cannot be read`, { cause: error });
+  }
+  const touched = await db.transaction(async (tx) => {
+    await markDealsDeleted(tx, account.tenantId, changes.deletedDealIds);
+    await saveStageChanges(tx, account.tenantId, changes.stageChanges, 'webhook');
+    const viaContacts = await dealsOfContacts(tx, account.tenantId, changes.touchedContactIds);
+    const dealIds = [...new Set([...changes.touchedDealIds, ...viaContacts])].filter((id) => !changes.deletedDealIds.includes(id));
+    await touchDeals(tx, account.tenantId, dealIds);
+    await tx.query('UPDATE crm_inbox SET processed_at = now() WHERE id = $1', [job.data.inboxId]);
+    return dealIds.length;
+  });
+  if (touched > 0 && account.status === 'active') await runtime.scheduleFlush(account.tenantId);
+}
+
+async function flush(runtime: CrmRuntime, job: Job<TenantJob>): Promise<void> {
+  const { deps } = runtime.services;
+  const account = await activeAccount(runtime, job.data.tenantId);
+  if (!account) return; // its deals stay pending until it is active again
+  const connection = adapterFor(runtime, account).connect(account, runtime.services);
+  const context = { db: deps.db, logger: deps.logger, metrics: deps.metrics, lookbackDays: HISTORY_DAYS };
+  let enriched = 0;
+  const lane = async () => {
+    for (;;) {
+      const claim = await claimDeals(deps.db, account.tenantId, CLAIM_BATCH, CLAIM_LEASE_MS);
+      if (claim.dealIds.length === 0) return;
+      try {
+        const outcome = await enrichDeals(context, account, connection, claim.dealIds);
+        await finishDeals(deps.db, account.tenantId, claim);
+        enriched += outcome.read;
+      } catch (error) {
+        await releaseDeals(deps.db, account.tenantId, claim.dealIds);
+        throw error;
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: FLUSH_LANES }, lane));
+  } catch (error) {
+    if (error instanceof AccountUnavailableError) {
+      deps.logger.warn('enrichment waits: the CRM account cannot be worked on now', { tenant: account.tenantId, reason: error.message });
+      return;
+    }
+    throw error;
+  }
+  if (enriched > 0) deps.logger.info('deals enriched', { tenant: account.tenantId, crm: account.crm, deals: enriched });
+}
+
+async function setUp(runtime: CrmRuntime, job: Job<TenantJob>): Promise<void> {
+  const { deps, accounts } = runtime.services;
+  const account = await activeAccount(runtime, job.data.tenantId);
+  if (!account) return;
+  const log = { tenant: account.tenantId, crm: account.crm, domain: account.domain };
+  let connection = adapterFor(runtime, account).connect(account, runtime.services);
+  try {
+    const created = await connection.setUp();
+    await accounts.mergeSetup(account.tenantId, created);
+    const withSetup = await accounts.byTenant(account.tenantId);
+    if (withSetup) connection = adapterFor(runtime, withSetup).connect(withSetup, runtime.services);
+    await saveStages(deps.db, account.tenantId, await connection.listStages());
+    deps.logger.info('CRM set up: fields, webhook and stages ready; importing history', log);
+
+    const since = new Date(Date.now() - HISTORY_DAYS * 86_400_000);
+    let deals = 0;
+    for await (const page of connection.dealsUpdatedSince(since)) {
+      await saveDeals(deps.db, account.tenantId, page);
+      await touchDeals(deps.db, account.tenantId, page.map((deal) => deal.id));
+      deals += page.length;
+      deps.metrics.crmHistoryImported.inc({ crm: account.crm, kind: 'deals' }, page.length);
+      deps.logger.info('history import: deals', { ...log, imported: deals });
+    }
+    let changes = 0;
+    for await (const page of connection.stageChangesSince(since)) {
+      changes += await saveStageChanges(deps.db, account.tenantId, page, 'history');
+      deps.metrics.crmHistoryImported.inc({ crm: account.crm, kind: 'stage_changes' }, page.length);
+      deps.logger.info('history import: stage changes', { ...log, imported: changes });
+    }
+    await accounts.mergeSetup(account.tenantId, { historyImportedAt: new Date().toISOString(), historyDeals: deals, historyStageChanges: changes });
+    deps.logger.info('history import finished', { ...log, deals, stageChanges: changes });
+  } catch (error) {
+    if (error instanceof AccountUnavailableError) return;
+    throw error;
+  }
+  await runtime.scheduleFlush(account.tenantId);
+}
+
+async function sweep(runtime: CrmRuntime): Promise<void> {
+  const { deps, accounts } = runtime.services;
+  const waiting = await deps.db.query<{ tenant_id: string }>(
+    `SELECT DISTINCT p.tenant_id FROM enrichment_pending p JOIN crm_accounts a ON a.tenant_id = p.tenant_id
+     WHERE a.status = 'active' AND (p.claimed_until IS NULL OR p.claimed_until < now())`,
+  );
+  for (const row of waiting.rows) await runtime.scheduleFlush(row.tenant_id);
+  deps.metrics.crmAccountsNeedingReauth.reset();
+  for (const { crm, status, count } of await accounts.countByStatus()) {
+    if (status === 'needs_reauth') deps.metrics.crmAccountsNeedingReauth.set({ crm }, count);
+  }
+  await scheduleSweep(deps);
+}
+
+async function scheduleSweep(deps: FeatureDeps): Promise<void> {
+  const window = Math.floor(Date.now() / SWEEP_EVERY_MS);
+  await deps.queue.add(CRM_QUEUES.sweep, 'sweep', {}, { jobId: `sweep-${window + 1}`, delayMs: SWEEP_EVERY_MS, attempts: 1 });
+}
+
+export function crmFeature(factories: readonly CrmAdapterFactory[]): Feature {
+  return {
+    name: 'crm',
+    queues: Object.values(CRM_QUEUES),
+    routers: (deps) => {
+      const runtime = runtimeFor(deps, factories);
+      return [...runtime.adapters.values()].flatMap((adapter) => adapter.routes(runtime.services));
+    },
+    workers: (deps): WorkerRegistration[] => {
+      const runtime = runtimeFor(deps, factories);
+      void scheduleSweep(deps).catch((error: unknown) => deps.logger.warn('could not schedule the CRM sweep', { error: String(error) }));
+      return [
+        { queue: CRM_QUEUES.inbox, handler: ((job: Job<InboxJob>) => processInbox(runtime, job)) as never },
+        { queue: CRM_QUEUES.enrich, handler: ((job: Job<TenantJob>) => flush(runtime, job)) as never },
+        { queue: CRM_QUEUES.setup, handler: ((job: Job<TenantJob>) => setUp(runtime, job)) as never, concurrency: 1 },
+        { queue: CRM_QUEUES.sweep, handler: (() => sweep(runtime)) as never, concurrency: 1 },
+      ];
+    },
+    readiness: async (deps) => {
+      const runtime = runtimeFor(deps, factories);
+      const needing = await runtime.services.accounts.list('needs_reauth');
+      return {
+        accounts: await runtime.services.accounts.countByStatus(),
+        needsReauthorisation: needing.map((account) => ({ tenant: account.tenantId, crm: account.crm, domain: account.domain, reason: account.statusReason })),
+      };
+    },
+  };
+}

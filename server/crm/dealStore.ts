@@ -1,0 +1,175 @@
+/**
+ * Our copy of the CRM side: deal snapshots (stage, amount, outcome, how each was matched and what
+ * we wrote into it), stage changes (the funnel and time-in-stage of the reports), and the
+ * pipelines' stages. Every write is idempotent, so a webhook delivered twice changes nothing.
+ */
+import type { Queryable } from '../storage/database.js';
+import type { CrmDeal, CrmStage, CrmStageChange } from './crmAdapter.js';
+import type { DealMatch, SourceFieldKey } from './sourceFields.js';
+
+export interface StoredDealState {
+  id: string;
+  writtenFields: Partial<Record<SourceFieldKey, string>>;
+  noteAddedAt: Date | null;
+  noteAttemptedAt: Date | null;
+  enrichedAt: Date | null;
+  deleted: boolean;
+}
+
+export async function saveDeals(db: Queryable, tenantId: string, deals: readonly CrmDeal[]): Promise<void> {
+  if (deals.length === 0) return;
+  await db.query(
+    `INSERT INTO deals (tenant_id, id, name, pipeline_id, stage_id, outcome, amount, responsible_user_id, created_at, closed_at, contact_ids, updated_at)
+     SELECT $1, d.id, d.name, d.pipeline_id, d.stage_id, d.outcome, d.amount, d.responsible_user_id, d.created_at, d.closed_at,
+       ARRAY(SELECT jsonb_array_elements_text(d.contact_ids)), now()
+     FROM jsonb_to_recordset($2::jsonb) AS d(id text, name text, pipeline_id text, stage_id text, outcome text, amount numeric,
+       responsible_user_id text, created_at timestamptz, closed_at timestamptz, contact_ids jsonb)
+     ON CONFLICT (tenant_id, id) DO UPDATE SET name = EXCLUDED.name, pipeline_id = EXCLUDED.pipeline_id, stage_id = EXCLUDED.stage_id,
+       outcome = EXCLUDED.outcome, amount = EXCLUDED.amount, responsible_user_id = EXCLUDED.responsible_user_id,
+       created_at = EXCLUDED.created_at, closed_at = EXCLUDED.closed_at, contact_ids = EXCLUDED.contact_ids, deleted = false, updated_at = now()`,
+    [
+      tenantId,
+      JSON.stringify(
+        deals.map((deal) => ({
+          id: deal.id,
+          name: deal.name,
+          pipeline_id: deal.pipelineId,
+          stage_id: deal.stageId,
+          outcome: deal.outcome,
+          amount: deal.amount,
+          responsible_user_id: deal.responsibleUserId,
+          created_at: deal.createdAt.toISOString(),
+          closed_at: deal.closedAt?.toISOString() ?? null,
+          contact_ids: deal.contactIds,
+        })),
+      ),
+    ],
+  );
+}
+
+export async function dealStates(db: Queryable, tenantId: string, ids: readonly string[]): Promise<Map<string, StoredDealState>> {
+  if (ids.length === 0) return new Map();
+  type Row = { id: string; written_fields: Partial<Record<SourceFieldKey, string>>; note_added_at: Date | string | null; note_attempted_at: Date | string | null; enriched_at: Date | string | null; deleted: boolean };
+  const result = await db.query<Row>(
+    'SELECT id, written_fields, note_added_at, note_attempted_at, enriched_at, deleted FROM deals WHERE tenant_id = $1 AND id = ANY($2::text[])',
+    [tenantId, ids],
+  );
+  return new Map(
+    result.rows.map((row) => [
+      row.id,
+      {
+        id: row.id,
+        writtenFields: row.written_fields,
+        noteAddedAt: row.note_added_at ? new Date(row.note_added_at) : null,
+        noteAttemptedAt: row.note_attempted_at ? new Date(row.note_attempted_at) : null,
+        enrichedAt: row.enriched_at ? new Date(row.enriched_at) : null,
+        deleted: row.deleted,
+      },
+    ]),
+  );
+}
+
+export interface EnrichmentRecord {
+  dealId: string;
+  match: DealMatch;
+  /** Every field value now ours in the deal (merged with what was written before). */
+  writtenFields: Partial<Record<SourceFieldKey, string>>;
+}
+
+export async function recordEnrichment(db: Queryable, tenantId: string, records: readonly EnrichmentRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await db.query(
+    `UPDATE deals SET visitor_id = r.visitor_id, match_method = r.method, match_confidence = r.confidence, match_reason = r.reason,
+       matched_at = COALESCE(deals.matched_at, now()), written_fields = r.written_fields, enriched_at = now()
+     FROM jsonb_to_recordset($2::jsonb) AS r(id text, visitor_id text, method text, confidence real, reason text, written_fields jsonb)
+     WHERE deals.tenant_id = $1 AND deals.id = r.id`,
+    [
+      tenantId,
+      JSON.stringify(
+        records.map((record) => ({
+          id: record.dealId,
+          visitor_id: record.match.visitorId,
+          method: record.match.method,
+          confidence: record.match.confidence,
+          reason: record.match.reason,
+          written_fields: record.writtenFields,
+        })),
+      ),
+    ],
+  );
+}
+
+/** Before posting notes: a run that dies mid-post reads back instead of posting twice. */
+export async function markNotesAttempted(db: Queryable, tenantId: string, dealIds: readonly string[]): Promise<void> {
+  if (dealIds.length === 0) return;
+  await db.query('UPDATE deals SET note_attempted_at = now() WHERE tenant_id = $1 AND id = ANY($2::text[])', [tenantId, dealIds]);
+}
+
+/** Deals (of the given, or all) linked to these contacts. */
+export async function dealsOfContacts(db: Queryable, tenantId: string, contactIds: readonly string[]): Promise<string[]> {
+  if (contactIds.length === 0) return [];
+  const result = await db.query<{ id: string }>(
+    'SELECT id FROM deals WHERE tenant_id = $1 AND contact_ids && $2::text[] AND NOT deleted',
+    [tenantId, contactIds],
+  );
+  return result.rows.map((row) => row.id);
+}
+
+export async function markNotesAdded(db: Queryable, tenantId: string, dealIds: readonly string[]): Promise<void> {
+  if (dealIds.length === 0) return;
+  await db.query('UPDATE deals SET note_added_at = now() WHERE tenant_id = $1 AND id = ANY($2::text[]) AND note_added_at IS NULL', [tenantId, dealIds]);
+}
+
+export async function markDealsDeleted(db: Queryable, tenantId: string, dealIds: readonly string[]): Promise<void> {
+  if (dealIds.length === 0) return;
+  await db.query('UPDATE deals SET deleted = true, updated_at = now() WHERE tenant_id = $1 AND id = ANY($2::text[])', [tenantId, dealIds]);
+}
+
+/** Records stage changes once each, whether they came by webhook, by history import, or both. */
+export async function saveStageChanges(db: Queryable, tenantId: string, changes: readonly CrmStageChange[], origin: 'webhook' | 'history'): Promise<number> {
+  if (changes.length === 0) return 0;
+  const result = await db.query(
+    `INSERT INTO stage_changes (tenant_id, deal_id, pipeline_id, from_stage_id, to_stage_id, at, origin)
+     SELECT $1, c.deal_id, c.pipeline_id, c.from_stage_id, c.to_stage_id, c.at, $3
+     FROM jsonb_to_recordset($2::jsonb) AS c(deal_id text, pipeline_id text, from_stage_id text, to_stage_id text, at timestamptz)
+     ON CONFLICT (tenant_id, deal_id, at, to_stage_id) DO NOTHING`,
+    [
+      tenantId,
+      JSON.stringify(
+        changes.map((change) => ({
+          deal_id: change.dealId,
+          pipeline_id: change.pipelineId,
+          from_stage_id: change.fromStageId,
+          to_stage_id: change.toStageId,
+          at: change.at.toISOString(),
+        })),
+      ),
+      origin,
+    ],
+  );
+  return result.rowCount;
+}
+
+export async function saveStages(db: Queryable, tenantId: string, stages: readonly CrmStage[]): Promise<void> {
+  if (stages.length === 0) return;
+  await db.query(
+    `INSERT INTO crm_stages (tenant_id, pipeline_id, stage_id, pipeline_name, name, sort, kind)
+     SELECT $1, s.pipeline_id, s.stage_id, s.pipeline_name, s.name, s.sort, s.kind
+     FROM jsonb_to_recordset($2::jsonb) AS s(pipeline_id text, stage_id text, pipeline_name text, name text, sort integer, kind text)
+     ON CONFLICT (tenant_id, pipeline_id, stage_id) DO UPDATE SET pipeline_name = EXCLUDED.pipeline_name, name = EXCLUDED.name,
+       sort = EXCLUDED.sort, kind = EXCLUDED.kind`,
+    [
+      tenantId,
+      JSON.stringify(
+        stages.map((stage) => ({
+          pipeline_id: stage.pipelineId,
+          stage_id: stage.stageId,
+          pipeline_name: stage.pipelineName,
+          name: stage.name,
+          sort: stage.sort,
+          kind: stage.kind,
+        })),
+      ),
+    ],
+  );
+}

@@ -1,0 +1,92 @@
+/**
+ * A deal's path: the visits of its visitor — and of every visitor sharing a phone or e-mail with
+ * it — within the lookback window up to the deal's creation, oldest first. Two queries for a whole
+ * batch of deals, whatever its size.
+ */
+import type { Queryable } from '../../storage/database.js';
+import type { CrmDeal } from '../crmAdapter.js';
+import type { DealMatch, TouchVisit } from '../sourceFields.js';
+
+interface VisitRow {
+  visitor_id: string;
+  started_at: Date | string;
+  source: string;
+  medium: string;
+  campaign: string | null;
+  content: string | null;
+  term: string | null;
+  channel: string;
+  referrer: string | null;
+  click_id_type: string | null;
+  click_id: string | null;
+  landing_params: Record<string, string> | null;
+  ym_uid: string | null;
+  ga_cid: string | null;
+}
+
+const DAY_MS = 86_400_000;
+
+export async function visitsForDeals(
+  db: Queryable,
+  tenantId: string,
+  deals: readonly CrmDeal[],
+  matches: ReadonlyMap<string, DealMatch>,
+  lookbackDays: number,
+): Promise<Map<string, TouchVisit[]>> {
+  const matched = deals.filter((deal) => matches.get(deal.id)?.visitorId);
+  const paths = new Map<string, TouchVisit[]>();
+  if (matched.length === 0) return paths;
+  const visitorIds = [...new Set(matched.map((deal) => matches.get(deal.id)?.visitorId as string))];
+
+  const stitched = await db.query<{ visitor_id: string; other: string }>(
+    `SELECT DISTINCT mine.visitor_id, other.visitor_id AS other FROM visitor_identities mine
+     JOIN visitor_identities other ON other.tenant_id = mine.tenant_id AND other.kind = mine.kind AND other.value_hash = mine.value_hash
+     WHERE mine.tenant_id = $1 AND mine.visitor_id = ANY($2::text[])`,
+    [tenantId, visitorIds],
+  );
+  const people = new Map<string, Set<string>>(visitorIds.map((id) => [id, new Set([id])]));
+  for (const row of stitched.rows) people.get(row.visitor_id)?.add(row.other);
+
+  const earliest = Math.min(...matched.map((deal) => deal.createdAt.getTime())) - lookbackDays * DAY_MS;
+  const everyone = [...new Set([...people.values()].flatMap((set) => [...set]))];
+  const result = await db.query<VisitRow>(
+    `SELECT visitor_id, started_at, source, medium, campaign, content, term, channel, referrer, click_id_type, click_id,
+       landing_params, ym_uid, ga_cid
+     FROM visits WHERE tenant_id = $1 AND visitor_id = ANY($2::text[]) AND started_at >= $3
+     ORDER BY started_at`,
+    [tenantId, everyone, new Date(earliest).toISOString()],
+  );
+  const byVisitor = new Map<string, TouchVisit[]>();
+  for (const row of result.rows) {
+    const visit: TouchVisit = {
+      startedAt: new Date(row.started_at),
+      source: row.source,
+      medium: row.medium,
+      campaign: row.campaign,
+      content: row.content,
+      term: row.term,
+      channel: row.channel,
+      referrer: row.referrer,
+      clickIdType: row.click_id_type,
+      clickId: row.click_id,
+      landingParams: row.landing_params ?? {},
+      ymUid: row.ym_uid,
+      gaCid: row.ga_cid,
+    };
+    const list = byVisitor.get(row.visitor_id) ?? [];
+    list.push(visit);
+    byVisitor.set(row.visitor_id, list);
+  }
+
+  for (const deal of matched) {
+    const person = people.get(matches.get(deal.id)?.visitorId as string) ?? new Set<string>();
+    const from = deal.createdAt.getTime() - lookbackDays * DAY_MS;
+    const to = deal.createdAt.getTime();
+    const path = [...person]
+      .flatMap((visitorId) => byVisitor.get(visitorId) ?? [])
+      .filter((visit) => visit.startedAt.getTime() >= from && visit.startedAt.getTime() <= to)
+      .sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
+    paths.set(deal.id, path);
+  }
+  return paths;
+}

@@ -1,0 +1,129 @@
+/**
+ * Enriches one claimed batch of a tenant's deals (DESIGN.md "Matching" and "What gets written"):
+ * one bulk read of the deals, at most one bulk read of their contacts, matching each deal to a
+ * visitor (its visitor-id field first, then contact phone/e-mail against visitors' identities),
+ * computing the source fields from that visitor's visits, and writing only what changed and is
+ * ours to write, in bulk. One short note per deal, never twice — also when a run dies mid-post.
+ */
+import type { Logger } from '../../observability/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { Queryable } from '../../storage/database.js';
+import type { CrmAccount } from '../crmAccounts.js';
+import type { CrmConnection, CrmDeal, DealFieldWrite } from '../crmAdapter.js';
+import { dealStates, markDealsDeleted, markNotesAdded, markNotesAttempted, recordEnrichment, saveDeals, type EnrichmentRecord } from '../dealStore.js';
+import { hashOf, hasIdentities, visitorsByIdentity } from '../identities.js';
+import { dealNoteText, dealSourceValues, matchConfidence, valuesToWrite, type DealMatch, type SourceFieldKey } from '../sourceFields.js';
+import { visitsForDeals } from './dealVisits.js';
+
+export interface EnrichmentContext {
+  db: Queryable;
+  logger: Logger;
+  metrics: Metrics;
+  /** Visits older than this before the deal's creation are not part of its path. */
+  lookbackDays: number;
+}
+
+export interface BatchOutcome {
+  read: number;
+  missing: number;
+  written: number;
+  notes: number;
+}
+
+async function matchDeals(context: EnrichmentContext, account: CrmAccount, connection: CrmConnection, deals: readonly CrmDeal[]): Promise<Map<string, DealMatch>> {
+  const matches = new Map<string, DealMatch>();
+  const unmatched: CrmDeal[] = [];
+  for (const deal of deals) {
+    const visitorId = deal.fields.lf_visitor_id;
+    if (visitorId) matches.set(deal.id, { method: 'visitor_id', visitorId, confidence: matchConfidence.visitor_id, reason: null });
+    else unmatched.push(deal);
+  }
+  const contactIds = [...new Set(unmatched.flatMap((deal) => deal.contactIds))];
+  if (contactIds.length > 0 && (await hasIdentities(context.db, account.tenantId))) {
+    const contacts = new Map((await connection.readContacts(contactIds)).map((contact) => [contact.id, contact]));
+    const hashes = { phone: new Map<string, string>(), email: new Map<string, string>() };
+    for (const contact of contacts.values()) {
+      for (const phone of contact.phones) {
+        const hash = hashOf('phone', phone);
+        if (hash) hashes.phone.set(phone, hash);
+      }
+      for (const email of contact.emails) {
+        const hash = hashOf('email', email);
+        if (hash) hashes.email.set(email, hash);
+      }
+    }
+    const byPhone = await visitorsByIdentity(context.db, account.tenantId, 'phone', [...hashes.phone.values()]);
+    const byEmail = await visitorsByIdentity(context.db, account.tenantId, 'email', [...hashes.email.values()]);
+    for (const deal of unmatched) {
+      for (const contactId of deal.contactIds) {
+        const contact = contacts.get(contactId);
+        const phoneVisitor = contact?.phones.map((phone) => byPhone.get(hashes.phone.get(phone) ?? '')).find(Boolean);
+        const emailVisitor = contact?.emails.map((email) => byEmail.get(hashes.email.get(email) ?? '')).find(Boolean);
+        if (phoneVisitor) matches.set(deal.id, { method: 'phone', visitorId: phoneVisitor, confidence: matchConfidence.phone, reason: null });
+        else if (emailVisitor) matches.set(deal.id, { method: 'email', visitorId: emailVisitor, confidence: matchConfidence.email, reason: null });
+        if (matches.has(deal.id)) break;
+      }
+    }
+  }
+  for (const deal of unmatched) {
+    if (matches.has(deal.id)) continue;
+    const reason =
+      deal.contactIds.length === 0
+        ? 'no visitor id in the deal and no contact to match by phone or e-mail'
+        : "no visitor id in the deal, and no visitor left the contact's phone or e-mail";
+    matches.set(deal.id, { method: 'none', visitorId: null, confidence: 0, reason });
+  }
+  return matches;
+}
+
+/** Enriches the deals with these ids; ids the CRM no longer has are marked deleted. */
+export async function enrichDeals(context: EnrichmentContext, account: CrmAccount, connection: CrmConnection, dealIds: readonly string[]): Promise<BatchOutcome> {
+  const { db, metrics } = context;
+  const tenantId = account.tenantId;
+  const deals = await connection.readDeals(dealIds);
+  const found = new Set(deals.map((deal) => deal.id));
+  const missing = dealIds.filter((id) => !found.has(id));
+  await saveDeals(db, tenantId, deals);
+  await markDealsDeleted(db, tenantId, missing);
+
+  const matches = await matchDeals(context, account, connection, deals);
+  const visits = await visitsForDeals(db, tenantId, deals, matches, context.lookbackDays);
+  const states = await dealStates(db, tenantId, deals.map((deal) => deal.id));
+
+  const writes: DealFieldWrite[] = [];
+  const records: EnrichmentRecord[] = [];
+  const noteCandidates: Array<{ dealId: string; text: string; attempted: boolean }> = [];
+  for (const deal of deals) {
+    const match = matches.get(deal.id) as DealMatch;
+    const path = visits.get(deal.id) ?? [];
+    if (match.method !== 'none' && path.length === 0) match.reason = 'the visitor has no visits within the lookback window before the deal';
+    const computed = dealSourceValues(path, match);
+    const state = states.get(deal.id);
+    const lastWritten = state?.writtenFields ?? {};
+    const changes = valuesToWrite(computed, deal.fields, lastWritten);
+    if (Object.keys(changes).length > 0) writes.push({ dealId: deal.id, values: changes });
+    const ours: Partial<Record<SourceFieldKey, string>> = {};
+    for (const [key, value] of Object.entries(computed) as Array<[SourceFieldKey, string]>) {
+      if (changes[key] !== undefined || deal.fields[key] === value) ours[key] = value;
+    }
+    records.push({ dealId: deal.id, match, writtenFields: ours });
+    metrics.dealsEnriched.inc({ crm: account.crm, method: match.method });
+    if (computed.lf_last_touch && !state?.noteAddedAt) {
+      noteCandidates.push({ dealId: deal.id, text: dealNoteText(computed, match), attempted: Boolean(state?.noteAttemptedAt) });
+    }
+  }
+
+  await connection.writeDealFields(writes);
+  await recordEnrichment(db, tenantId, records);
+
+  // A note posted by a run that died before recording it is found by reading back, not posted again.
+  const attempted = noteCandidates.filter((note) => note.attempted).map((note) => note.dealId);
+  const alreadyThere = attempted.length > 0 ? await connection.dealsWithOurNote(attempted) : new Set<string>();
+  await markNotesAdded(db, tenantId, [...alreadyThere]);
+  const notes = noteCandidates.filter((note) => !alreadyThere.has(note.dealId));
+  await markNotesAttempted(db, tenantId, notes.map((note) => note.dealId));
+  await connection.addDealNotes(notes);
+  await markNotesAdded(db, tenantId, notes.map((note) => note.dealId));
+
+  return { read: deals.length, missing: missing.length, written: writes.length, notes: notes.length };
+}

@@ -1,0 +1,131 @@
+/**
+ * An amoCRM account in the emulator and LongFunnel installed into it through the real install
+ * flow: what the integration tests and the benchmark start from.
+ */
+import net from 'node:net';
+import type { ManualClock } from '../../integrations/amocrm/emulator/clock.js';
+import type { EmulatorOptionOverrides } from '../../integrations/amocrm/emulator/options.js';
+import { startAmocrmEmulator, type AmocrmEmulator, type EmulatedAccount } from '../../integrations/amocrm/emulator/server.js';
+import type { Lead } from '../../integrations/amocrm/emulator/state.js';
+import { prepareBackend, type BackendName, type PreparedBackend } from './backends.js';
+import { waitFor } from './processes.js';
+import { startTestRuntime, type TestRuntime } from './testRuntime.js';
+import { ADMIN_TOKEN } from './tracking.js';
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface AmocrmWorld {
+  backend: PreparedBackend;
+  emulator: AmocrmEmulator;
+  /** Real time plus whatever the test advanced it by (token expiry), so rate windows still pass. */
+  clock: ManualClock;
+  account: EmulatedAccount;
+  app: TestRuntime;
+  /** The env LongFunnel runs with (for second processes). */
+  env: Record<string, string>;
+  subdomain: string;
+  stop(): Promise<void>;
+}
+
+export interface WorldOptions {
+  emulator?: EmulatorOptionOverrides;
+  env?: Record<string, string>;
+}
+
+/** The emulator's clock for integration tests: real time (its rate windows must pass as ours do), shiftable forward. */
+export function shiftableClock(): ManualClock {
+  let shift = 0;
+  return {
+    now: () => Date.now() + shift,
+    advance(milliseconds: number) {
+      if (milliseconds < 0) throw new RangeError('A clock cannot go backwards');
+      shift += milliseconds;
+    },
+  };
+}
+
+export async function startAmocrmWorld(backendName: BackendName, options: WorldOptions = {}): Promise<AmocrmWorld> {
+  const clock = shiftableClock();
+  const emulator = await startAmocrmEmulator({ clock, ...options.emulator });
+  const subdomain = 'acme';
+  const port = await freePort();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const account = emulator.setupAccount({ subdomain, redirectUri: `${publicUrl}/oauth/amocrm/callback` });
+  const backend = await prepareBackend(backendName, {
+    ADMIN_TOKEN,
+    PORT: String(port),
+    PUBLIC_URL: publicUrl,
+    AMOCRM_CLIENT_ID: account.integration.clientId,
+    AMOCRM_CLIENT_SECRET: account.integration.clientSecret,
+    AMOCRM_REDIRECT_URI: `${publicUrl}/oauth/amocrm/callback`,
+    AMOCRM_BASE_URL: `${emulator.url}/_accounts/{subdomain}`,
+    ENRICHMENT_DELAY_MS: '100',
+    ...options.env,
+  });
+  const app = await startTestRuntime(backend.env);
+  return {
+    backend,
+    emulator,
+    clock,
+    account,
+    app,
+    env: backend.env,
+    subdomain,
+    async stop() {
+      await app.stop();
+      await emulator.close();
+      await backend.cleanup();
+    },
+  };
+}
+
+export function installUrl(world: AmocrmWorld, query: Record<string, string>): string {
+  const url = new URL(`${world.app.url}/oauth/amocrm/callback`);
+  for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+  return url.toString();
+}
+
+/** Installs through the widget-install GET (`from_widget=1`) and waits for the set-up job. */
+export async function installFromWidget(world: AmocrmWorld): Promise<{ tenantId: string; hookKey: string }> {
+  const code = world.emulator.issueAuthorizationCode(world.subdomain, world.account.integration.clientId);
+  const response = await fetch(installUrl(world, { code, referer: `${world.subdomain}.amocrm.ru`, from_widget: '1', platform: '1', client_id: world.account.integration.clientId }));
+  if (response.status !== 200) throw new Error(`install answered ${response.status}: ${await response.text()}`);
+  const { rows } = await world.app.runtime.deps.db.query<{ tenant_id: string; hook_key: string }>(
+    "SELECT tenant_id, hook_key FROM crm_accounts WHERE crm = 'amocrm' AND domain = $1",
+    [`${world.subdomain}.amocrm.ru`],
+  );
+  const installed = rows[0];
+  if (!installed) throw new Error('install stored no account');
+  await waitFor(
+    'the install set-up (fields, webhook, history import)',
+    async () => {
+      const setup = await world.app.runtime.deps.db.query<{ done: boolean }>("SELECT setup ? 'historyImportedAt' AS done FROM crm_accounts WHERE tenant_id = $1", [installed.tenant_id]);
+      return setup.rows[0]?.done === true;
+    },
+    30_000,
+  );
+  return { tenantId: installed.tenant_id, hookKey: installed.hook_key };
+}
+
+/** A lead's custom field values by field code, as the emulator stores them. */
+export function leadFieldsByCode(world: AmocrmWorld, lead: Lead): Record<string, unknown> {
+  const fields = world.emulator.state.customFieldsOf(world.account.account.id);
+  const byId = new Map(fields.map((field) => [field.id, field.code ?? String(field.id)]));
+  return Object.fromEntries(lead.customFieldsValues.map((item) => [byId.get(item.fieldId) ?? String(item.fieldId), item.values[0]?.value]));
+}
+
+export function leadOf(world: AmocrmWorld, leadId: number): Lead {
+  const lead = world.emulator.state.leads.get(leadId);
+  if (!lead) throw new Error(`no lead ${leadId}`);
+  return lead;
+}
+
+export function notesOf(world: AmocrmWorld, leadId: number) {
+  return [...world.emulator.state.notes.values()].filter((note) => note.entityId === leadId);
+}
