@@ -3,6 +3,7 @@
  * documented (or best-guess) default, so a test can pin the other reading too.
  */
 import { noFaults, type FaultOptions } from './faults.js';
+import type { DeleteWebhookFields } from './webhookPayload.js';
 
 export interface RateLimitOptions {
   /** Requests allowed per integration in any `windowMs` (amocrm.md 3.3: 7 per second). */
@@ -60,6 +61,14 @@ export interface EmulatorOptions {
   webhookSettingsCheck: 'known' | 'any';
   /** `limit` cap on `/api/v4/events` (amocrm.md 2.10: 100 on amoCRM, 250 on Kommo); applied by platform. */
   maxEventsPageLimit: { amocrm: number; kommo: number };
+  /** Lifetime of the widget's disposable token (amocrm.md 5.6: 30 minutes, from the SDK example). */
+  disposableTokenLifetimeSeconds: number;
+  /** Fields of `leads[delete]`: `captured` = id + type (2016 captures); `with_stage` adds status_id, pipeline_id (amocrm.md 4.2). [UNCONFIRMED] */
+  deleteWebhookFields: DeleteWebhookFields;
+  /** Event type of a lead custom-field change: `generic` = `custom_field_value_changed`, `per_field` = `custom_field_{id}_value_changed` (amocrm.md 2.10 names both). [UNCONFIRMED] */
+  customFieldEventType: 'generic' | 'per_field';
+  /** Detail of the 402 answered for an account whose subscription expired (amocrm.md 3.2: shape [UNCONFIRMED]). */
+  paymentRequiredDetail: string;
   faults: FaultOptions;
 }
 
@@ -93,6 +102,10 @@ export const defaultEmulatorOptions: EmulatorOptions = {
   multitextPatch: 'replace',
   webhookSettingsCheck: 'known',
   maxEventsPageLimit: { amocrm: 100, kommo: 250 },
+  disposableTokenLifetimeSeconds: 1800,
+  deleteWebhookFields: 'captured',
+  customFieldEventType: 'generic',
+  paymentRequiredDetail: 'Payment Required',
   faults: noFaults,
 };
 

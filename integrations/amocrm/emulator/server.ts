@@ -5,11 +5,23 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAccount, createContact, createIntegration, type NewAccount, type NewContact } from './accounts.js';
+import { addUser, createAccount, createContact, createIntegration, type NewAccount, type NewContact, type NewUser } from './accounts.js';
 import { accountPrefixUrl, resolveAddressing } from './addressing.js';
 import { systemClock, unixSeconds, type EmulatorClock } from './clock.js';
 import { FaultInjector } from './faults.js';
-import { managerCreatesLead, managerMovesLead, managerUpdatesContact, managerUpdatesLead, type ManagerContext } from './manager.js';
+import { disposableTokenClaims, signDisposableToken, type DisposableTokenRequest } from './disposableToken.js';
+import { handleEmulatorRoute } from './emulatorRoutes.js';
+import {
+  managerCreatesLead,
+  managerDeletesContact,
+  managerDeletesLead,
+  managerMovesLead,
+  managerRestoresContact,
+  managerRestoresLead,
+  managerUpdatesContact,
+  managerUpdatesLead,
+  type ManagerContext,
+} from './manager.js';
 import { createNotifier } from './notify.js';
 import { WebhookDispatcher } from './webhookDelivery.js';
 import { issueAuthorizationCode, handleTokenRequest } from './oauth.js';
@@ -85,6 +97,23 @@ export interface AmocrmEmulator {
    * included: `lead_status_changed` event, `update_lead` and `status_lead` webhooks.
    */
   moveLead(subdomain: string, leadId: number, statusId: number, pipelineId?: number): void;
+  /** Moves a lead to the trash (`lead_deleted` event, `delete_lead` webhook); the API has no such call. */
+  deleteLead(subdomain: string, leadId: number): void;
+  /** Restores a lead from the trash (`lead_restored` event, `restore_lead` webhook). */
+  restoreLead(subdomain: string, leadId: number): void;
+  /** Deletes a contact (`delete_contact` webhook). */
+  deleteContact(subdomain: string, contactId: number): void;
+  /** Restores a deleted contact (`restore_contact` webhook). */
+  restoreContact(subdomain: string, contactId: number): void;
+  /** Invites another user into the account (a possible `responsible_user_id`). Returns its id. */
+  addUser(subdomain: string, input?: NewUser): number;
+  /**
+   * The widget's disposable token for `X-Auth-Token` (amocrm.md 5.6): HS256 with the integration's
+   * client secret, valid 30 minutes from the clock's now. Also served at `GET /_emulator/disposable_token`.
+   */
+  issueDisposableToken(subdomain: string, clientId: string, request?: DisposableTokenRequest): Promise<string>;
+  /** Switches the account's "subscription expired" mode: every `/api/v4` call answers 402 (checklist 34). */
+  setPaymentRequired(subdomain: string, required: boolean): void;
   /** Outgoing webhook delivery: `attempts`, `runDue()` after `clock.advance`, `settle()`. */
   webhooks: WebhookDispatcher;
   /** Turns `/leads/complex` duplicate control on or off for one integration in one account (off by default). */
@@ -129,7 +158,7 @@ export async function startAmocrmEmulator(startOptions: StartOptions = {}): Prom
   const rateLimiter = new RateLimiter(clock, options.rateLimit, state.rateLimit);
   const faults = new FaultInjector(options.faults);
   const webhooks = new WebhookDispatcher(state, clock, options, faults);
-  const notify = createNotifier(state, clock, webhooks);
+  const notify = createNotifier(state, clock, options, webhooks);
   const manager = (subdomain: string): ManagerContext => ({ state, clock, notify, account: accountOrThrow(state, subdomain), multitextPatch: options.multitextPatch });
   let url = '';
 
@@ -151,12 +180,14 @@ export async function startAmocrmEmulator(startOptions: StartOptions = {}): Prom
       const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
       return handleTokenRequest({ state, clock, options, account }, fields, response);
     }
+    if (path.startsWith('/_emulator/')) return handleEmulatorRoute({ state, clock, options, account }, request.method ?? 'GET', path, requestUrl.searchParams, response);
     if (!path.startsWith('/api/v4/')) return sendProblem(response, 404, 'Not Found');
     const authentication = authenticate(state, clock, request.headers.authorization, account);
     if (!authentication.ok) return sendProblem(response, 401, authentication.detail);
     const decision = rateLimiter.check(authentication.clientId);
     if (decision === 'blocked') return sendGatewayHtml(response, 403);
     if (decision === 'too_many') return sendGatewayHtml(response, 429);
+    if (account.paymentRequired) return sendProblem(response, 402, options.paymentRequiredDetail);
     if (faults.next('slowResponse')) await new Promise((resolve) => setTimeout(resolve, options.faults.slowResponseMs));
     if (faults.next('serverError')) return sendProblem(response, options.faults.serverErrorStatus, 'Injected fault');
     for (const route of apiRoutes) {
@@ -204,6 +235,20 @@ export async function startAmocrmEmulator(startOptions: StartOptions = {}): Prom
     createLead: (subdomain, item) => managerCreatesLead(manager(subdomain), item).id,
     updateLead: (subdomain, leadId, item) => void managerUpdatesLead(manager(subdomain), leadId, item),
     moveLead: (subdomain, leadId, statusId, pipelineId) => void managerMovesLead(manager(subdomain), leadId, statusId, pipelineId),
+    deleteLead: (subdomain, leadId) => void managerDeletesLead(manager(subdomain), leadId),
+    restoreLead: (subdomain, leadId) => void managerRestoresLead(manager(subdomain), leadId),
+    deleteContact: (subdomain, contactId) => void managerDeletesContact(manager(subdomain), contactId),
+    restoreContact: (subdomain, contactId) => void managerRestoresContact(manager(subdomain), contactId),
+    addUser: (subdomain, input) => addUser(state, accountOrThrow(state, subdomain), input),
+    async issueDisposableToken(subdomain, clientId, tokenRequest) {
+      const integration = state.integrations.get(clientId);
+      if (!integration) throw new Error(`No integration with client_id ${clientId}`);
+      const claims = disposableTokenClaims(state, clock, options, accountOrThrow(state, subdomain), integration, tokenRequest);
+      return signDisposableToken(claims, integration.clientSecret);
+    },
+    setPaymentRequired(subdomain, required) {
+      accountOrThrow(state, subdomain).paymentRequired = required;
+    },
     webhooks,
     setDuplicateControl(subdomain, clientId, enabled) {
       const key = `${accountOrThrow(state, subdomain).id}:${clientId}`;
