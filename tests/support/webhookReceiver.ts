@@ -3,6 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface Received {
+  method: string;
+  /** Path and query string as requested. */
+  url: string;
   headers: Record<string, string | string[] | undefined>;
   raw: string;
   fields: Map<string, string>;
@@ -16,7 +19,7 @@ export async function startReceiver(): Promise<{ url: string; received: Received
     request.setEncoding('utf8');
     request.on('data', (chunk: string) => (raw += chunk));
     request.on('end', () => {
-      receiver.received.push({ headers: request.headers, raw, fields: new Map(new URLSearchParams(raw)) });
+      receiver.received.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, raw, fields: new Map(new URLSearchParams(raw)) });
       const status = receiver.statuses.shift() ?? 200;
       setTimeout(() => {
         response.statusCode = status;

@@ -60,6 +60,8 @@ export function addUser(state: EmulatorState, account: Account, input: NewUser =
 export interface NewIntegration {
   redirectUri: string;
   name?: string;
+  /** URL amoCRM calls when the integration is disabled in an account (amocrm.md 1.8). */
+  disableHookUrl?: string;
 }
 
 export function createIntegration(state: EmulatorState, input: NewIntegration): Integration {
@@ -68,6 +70,7 @@ export function createIntegration(state: EmulatorState, input: NewIntegration): 
     clientSecret: randomBytes(32).toString('hex'),
     redirectUri: input.redirectUri,
     name: input.name ?? 'Test integration',
+    disableHookUrl: input.disableHookUrl ?? null,
   };
   state.integrations.set(integration.clientId, integration);
   return integration;

@@ -61,6 +61,8 @@ export interface EmulatorOptions {
   webhookSettingsCheck: 'known' | 'any';
   /** `limit` cap on `/api/v4/events` (amocrm.md 2.10: 100 on amoCRM, 250 on Kommo); applied by platform. */
   maxEventsPageLimit: { amocrm: number; kommo: number };
+  /** Budget of the widget-install GET to the Redirect URI (amocrm.md 1.3: at most 3 s, answer ignored). */
+  widgetInstallTimeoutMs: number;
   /** Lifetime of the widget's disposable token (amocrm.md 5.6: 30 minutes, from the SDK example). */
   disposableTokenLifetimeSeconds: number;
   /** Fields of `leads[delete]`: `captured` = id + type (2016 captures); `with_stage` adds status_id, pipeline_id (amocrm.md 4.2). [UNCONFIRMED] */
@@ -102,6 +104,7 @@ export const defaultEmulatorOptions: EmulatorOptions = {
   multitextPatch: 'replace',
   webhookSettingsCheck: 'known',
   maxEventsPageLimit: { amocrm: 100, kommo: 250 },
+  widgetInstallTimeoutMs: 3_000,
   disposableTokenLifetimeSeconds: 1800,
   deleteWebhookFields: 'captured',
   customFieldEventType: 'generic',

@@ -11,6 +11,7 @@ import { systemClock, unixSeconds, type EmulatorClock } from './clock.js';
 import { FaultInjector } from './faults.js';
 import { disposableTokenClaims, signDisposableToken, type DisposableTokenRequest } from './disposableToken.js';
 import { handleEmulatorRoute } from './emulatorRoutes.js';
+import { handleConsent, installWidget, uninstall, type HookOutcome } from './install.js';
 import {
   managerCreatesLead,
   managerDeletesContact,
@@ -40,7 +41,7 @@ import { pipelineRoutes } from './routes/pipelines.js';
 import { unsortedRoutes } from './routes/unsorted.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { EmulatorState, type Account, type Integration } from './state.js';
-import { authenticate, issueTokenPair, type TokenResponse } from './tokens.js';
+import { authenticate, issueLongLivedToken, issueTokenPair, revokeAccessToken, type TokenResponse } from './tokens.js';
 
 const apiRoutes: ApiRoute[] = [
   ...accountRoutes,
@@ -75,11 +76,19 @@ export interface AmocrmEmulator {
   clock: EmulatorClock;
   options: EmulatorOptions;
   /** An account with its default pipeline and tracking fields, and an integration installed in it. */
-  setupAccount(input: NewAccount & { redirectUri?: string }): EmulatedAccount;
+  setupAccount(input: NewAccount & { redirectUri?: string; disableHookUrl?: string }): EmulatedAccount;
   /** What the consent screen would put into the redirect for this account and integration. */
   issueAuthorizationCode(subdomain: string, clientId: string): string;
   /** Tokens without the code dance, for tests whose subject is not OAuth. */
   issueTokens(subdomain: string, clientId: string): TokenResponse;
+  /** A long-lived token (amocrm.md 1.6): JWT with `exp` = now + lifetime (1 day to 5 years), no refresh. */
+  issueLongLivedToken(subdomain: string, clientId: string, lifetimeMs: number): string;
+  /** Revokes one access or long-lived token; it answers 401 from then on. */
+  revokeToken(token: string): void;
+  /** A marketplace widget install: one GET to the Redirect URI with `from_widget=1` (amocrm.md 1.3). */
+  installWidget(subdomain: string, clientId: string): Promise<HookOutcome>;
+  /** Disables the integration in the account: tokens revoked, then the signed disable hook (amocrm.md 1.8). */
+  uninstall(subdomain: string, clientId: string): Promise<HookOutcome | null>;
   /*
    * A manager acting in amoCRM's UI (manager.ts): the manager is the author, and events and
    * webhooks follow as for API changes. Invalid input throws.
@@ -151,6 +160,12 @@ function accountOrThrow(state: EmulatorState, subdomain: string): Account {
   return account;
 }
 
+function integrationOrThrow(state: EmulatorState, clientId: string): Integration {
+  const integration = state.integrations.get(clientId);
+  if (!integration) throw new Error(`No integration with client_id ${clientId}`);
+  return integration;
+}
+
 export async function startAmocrmEmulator(startOptions: StartOptions = {}): Promise<AmocrmEmulator> {
   const { clock = systemClock, port = 0, ...overrides } = startOptions;
   const options = resolveOptions(overrides);
@@ -165,6 +180,9 @@ export async function startAmocrmEmulator(startOptions: StartOptions = {}): Prom
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestUrl = new URL(request.url ?? '/', 'http://emulator.invalid');
     const addressing = resolveAddressing(state, url, request.headers.host ?? '', requestUrl.pathname);
+    if (addressing.kind === 'www' && request.method === 'GET' && (addressing.path === '/oauth' || addressing.path === '/oauth/grant')) {
+      return handleConsent({ state, clock, options }, addressing.path, addressing.basePath, requestUrl.searchParams, response);
+    }
     if (addressing.kind !== 'account') {
       return sendProblem(response, 404, addressing.kind === 'www' ? 'Requests must go to the account address' : 'Account not found');
     }
@@ -217,7 +235,10 @@ export async function startAmocrmEmulator(startOptions: StartOptions = {}): Prom
     options,
     setupAccount(input) {
       const account = createAccount(state, clock, input);
-      const integration = createIntegration(state, { redirectUri: input.redirectUri ?? 'https://app.example.com/oauth/amocrm/callback' });
+      const integration = createIntegration(state, {
+        redirectUri: input.redirectUri ?? 'https://app.example.com/oauth/amocrm/callback',
+        ...(input.disableHookUrl === undefined ? {} : { disableHookUrl: input.disableHookUrl }),
+      });
       return { account, integration, baseUrl: accountPrefixUrl(url, account.subdomain) };
     },
     issueAuthorizationCode: (subdomain, clientId) => issueAuthorizationCode(state, clock, options, accountOrThrow(state, subdomain), clientId),
@@ -225,6 +246,10 @@ export async function startAmocrmEmulator(startOptions: StartOptions = {}): Prom
       if (!state.integrations.has(clientId)) throw new Error(`No integration with client_id ${clientId}`);
       return issueTokenPair(state, clock, options, accountOrThrow(state, subdomain), clientId);
     },
+    issueLongLivedToken: (subdomain, clientId, lifetimeMs) => issueLongLivedToken(state, clock, options, accountOrThrow(state, subdomain), integrationOrThrow(state, clientId).clientId, lifetimeMs),
+    revokeToken: (token) => revokeAccessToken(state, token),
+    installWidget: (subdomain, clientId) => installWidget({ state, clock, options }, accountOrThrow(state, subdomain), integrationOrThrow(state, clientId)),
+    uninstall: (subdomain, clientId) => uninstall({ state, clock, options }, accountOrThrow(state, subdomain), integrationOrThrow(state, clientId)),
     createContact(subdomain, input) {
       const account = accountOrThrow(state, subdomain);
       const contact = createContact(state, account.id, unixSeconds(clock), input);
@@ -241,8 +266,7 @@ export async function startAmocrmEmulator(startOptions: StartOptions = {}): Prom
     restoreContact: (subdomain, contactId) => void managerRestoresContact(manager(subdomain), contactId),
     addUser: (subdomain, input) => addUser(state, accountOrThrow(state, subdomain), input),
     async issueDisposableToken(subdomain, clientId, tokenRequest) {
-      const integration = state.integrations.get(clientId);
-      if (!integration) throw new Error(`No integration with client_id ${clientId}`);
+      const integration = integrationOrThrow(state, clientId);
       const claims = disposableTokenClaims(state, clock, options, accountOrThrow(state, subdomain), integration, tokenRequest);
       return signDisposableToken(claims, integration.clientSecret);
     },

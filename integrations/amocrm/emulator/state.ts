@@ -35,6 +35,8 @@ export interface Integration {
   clientSecret: string;
   redirectUri: string;
   name: string;
+  /** The "integration disabled" hook (amocrm.md 1.8), or null when the form left it empty. */
+  disableHookUrl: string | null;
 }
 
 export interface AuthorizationCode {
