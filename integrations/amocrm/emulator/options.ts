@@ -14,6 +14,10 @@ export interface RateLimitOptions {
   violationWindowMs: number;
   /** How long the 403 block lasts; real amoCRM lifts it via support only. [UNCONFIRMED] */
   blockDurationMs: number;
+  /** What the per-second limit counts: per `integration` (client_id), per access `token`, or per client `ip` (amocrm.md 3.3: [UNCONFIRMED]). */
+  keyBy: 'integration' | 'token' | 'ip';
+  /** Optional account-wide cap across all integrations (amocrm.md 3.3: 50 per second, [UNCONFIRMED]); null = off. */
+  accountRequestsPerWindow: number | null;
 }
 
 export interface EmulatorOptions {
@@ -87,6 +91,8 @@ export const defaultEmulatorOptions: EmulatorOptions = {
     violationsToBlock: 20,
     violationWindowMs: 60_000,
     blockDurationMs: 60 * 60_000,
+    keyBy: 'integration',
+    accountRequestsPerWindow: null,
   },
   maxBatchSize: 250,
   maxPageLimit: 250,

@@ -127,8 +127,8 @@ export interface AmocrmEmulator {
   webhooks: WebhookDispatcher;
   /** Turns `/leads/complex` duplicate control on or off for one integration in one account (off by default). */
   setDuplicateControl(subdomain: string, clientId: string, enabled: boolean): void;
-  /** Lifts a 403 rate-limit block, as amoCRM support would. */
-  unblock(clientId: string): void;
+  /** Lifts a 403 rate-limit block, as amoCRM support would: `key` is the client_id, token or IP (`rateLimit.keyBy`), or `account:{id}`. */
+  unblock(key: string): void;
   close(): Promise<void>;
 }
 
@@ -171,6 +171,8 @@ export async function startAmocrmEmulator(startOptions: StartOptions = {}): Prom
   const options = resolveOptions(overrides);
   const state = new EmulatorState();
   const rateLimiter = new RateLimiter(clock, options.rateLimit, state.rateLimit);
+  const accountCap = options.rateLimit.accountRequestsPerWindow;
+  const accountLimiter = accountCap === null ? undefined : new RateLimiter(clock, { ...options.rateLimit, requestsPerWindow: accountCap }, state.rateLimit);
   const faults = new FaultInjector(options.faults);
   const webhooks = new WebhookDispatcher(state, clock, options, faults);
   const notify = createNotifier(state, clock, options, webhooks);
@@ -202,7 +204,9 @@ export async function startAmocrmEmulator(startOptions: StartOptions = {}): Prom
     if (!path.startsWith('/api/v4/')) return sendProblem(response, 404, 'Not Found');
     const authentication = authenticate(state, clock, request.headers.authorization, account);
     if (!authentication.ok) return sendProblem(response, 401, authentication.detail);
-    const decision = rateLimiter.check(authentication.clientId);
+    const rateKey = { integration: authentication.clientId, token: authentication.token, ip: request.socket.remoteAddress ?? '' }[options.rateLimit.keyBy];
+    let decision = rateLimiter.check(rateKey);
+    if (decision === 'allow' && accountLimiter) decision = accountLimiter.check(`account:${account.id}`);
     if (decision === 'blocked') return sendGatewayHtml(response, 403);
     if (decision === 'too_many') return sendGatewayHtml(response, 429);
     if (account.paymentRequired) return sendProblem(response, 402, options.paymentRequiredDetail);
@@ -279,7 +283,10 @@ export async function startAmocrmEmulator(startOptions: StartOptions = {}): Prom
       if (enabled) state.duplicateControl.add(key);
       else state.duplicateControl.delete(key);
     },
-    unblock: (clientId) => rateLimiter.unblock(clientId),
+    unblock(key) {
+      rateLimiter.unblock(key);
+      accountLimiter?.unblock(key);
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         webhooks.close();

@@ -71,7 +71,7 @@ export function issueTokenPair(
   };
 }
 
-export type Authentication = { ok: true; clientId: string } | { ok: false; detail: string };
+export type Authentication = { ok: true; clientId: string; token: string } | { ok: false; detail: string };
 
 /** Checks `Authorization: Bearer …` for the account the request is addressed to (checklist 7, 34). */
 export function authenticate(
@@ -87,7 +87,7 @@ export function authenticate(
   if (token.revoked) return { ok: false, detail: 'Access token has been revoked' };
   if (clock.now() >= token.expiresAtMs) return { ok: false, detail: 'Access token has expired' };
   if (token.accountId !== account.id) return { ok: false, detail: 'Access token belongs to another account' };
-  return { ok: true, clientId: token.clientId };
+  return { ok: true, clientId: token.clientId, token: token.token };
 }
 
 /** Long-lived tokens run from 1 day to 5 years (amocrm.md 1.6). */
