@@ -1,45 +1,12 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createManualClock } from '../../integrations/amocrm/emulator/clock.js';
 import { startAmocrmEmulator, type StartOptions } from '../../integrations/amocrm/emulator/server.js';
 import { leadChange, parseAmocrmWebhookBody } from '../../integrations/amocrm/webhook.js';
 import { sharedDir } from '../support/repoRoot.js';
-
-interface Received {
-  headers: Record<string, string | string[] | undefined>;
-  raw: string;
-  fields: Map<string, string>;
-}
-
-/** A webhook destination on 127.0.0.1 that records bodies and answers as scripted. */
-async function startReceiver(): Promise<{ url: string; received: Received[]; statuses: number[]; delayMs: number; close(): Promise<void> }> {
-  const receiver = { url: '', received: [] as Received[], statuses: [] as number[], delayMs: 0, close: async () => {} };
-  const server: Server = createServer((request, response) => {
-    let raw = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (raw += chunk));
-    request.on('end', () => {
-      receiver.received.push({ headers: request.headers, raw, fields: new Map(new URLSearchParams(raw)) });
-      const status = receiver.statuses.shift() ?? 200;
-      setTimeout(() => {
-        response.statusCode = status;
-        response.end('ok');
-      }, receiver.delayMs);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-  receiver.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  return receiver;
-}
+import { startReceiver, type Received } from '../support/webhookReceiver.js';
 
 interface ContactBody {
   id: number;

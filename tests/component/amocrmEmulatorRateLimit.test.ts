@@ -112,3 +112,57 @@ test('when the block thresholds are configured, then they apply', async () => {
     await emulator.close();
   }
 });
+
+/** amocrm.md 3.3 / checklist 32: "per what" is [UNCONFIRMED], so the key is an option, and the 50 rps account cap is optional. */
+test('when the limit is keyed by IP, then two integrations calling from one address share the 7 requests', async () => {
+  const clock = createManualClock();
+  const emulator = await startAmocrmEmulator({ clock, rateLimit: { keyBy: 'ip' } });
+  try {
+    const first = accountCaller(emulator, 'acme');
+    const second = accountCaller(emulator, 'globex');
+    for (let index = 0; index < 4; index += 1) assert.equal((await first()).status, 200);
+    for (let index = 0; index < 3; index += 1) assert.equal((await second()).status, 200);
+    assert.equal((await second()).status, 429);
+    emulator.unblock('127.0.0.1');
+  } finally {
+    await emulator.close();
+  }
+});
+
+test('when the limit is keyed by token, then two tokens of one integration each get 7 requests', async () => {
+  const clock = createManualClock();
+  const emulator = await startAmocrmEmulator({ clock, rateLimit: { keyBy: 'token' } });
+  try {
+    const { integration, baseUrl } = emulator.setupAccount({ subdomain: 'acme' });
+    const tokens = [emulator.issueTokens('acme', integration.clientId).access_token, emulator.issueTokens('acme', integration.clientId).access_token];
+    for (const token of tokens) {
+      for (let index = 0; index < 7; index += 1) assert.equal((await fetch(`${baseUrl}/api/v4/account`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+    }
+    assert.equal((await fetch(`${baseUrl}/api/v4/account`, { headers: { authorization: `Bearer ${tokens[0]}` } })).status, 429);
+  } finally {
+    await emulator.close();
+  }
+});
+
+test('when the account-wide cap is on, then integrations of one account together stop at it while each stays under 7', async () => {
+  const clock = createManualClock();
+  const emulator = await startAmocrmEmulator({ clock, rateLimit: { accountRequestsPerWindow: 10 } });
+  try {
+    const acme = emulator.setupAccount({ subdomain: 'acme' });
+    const second = emulator.setupAccount({ subdomain: 'other' });
+    const [callFirst, callSecond] = [acme.integration.clientId, second.integration.clientId].map((clientId) => {
+      const { access_token: token } = emulator.issueTokens('acme', clientId);
+      return () => fetch(`${acme.baseUrl}/api/v4/account`, { headers: { authorization: `Bearer ${token}` } });
+    });
+    assert.ok(callFirst && callSecond);
+    for (let index = 0; index < 5; index += 1) {
+      assert.equal((await callFirst()).status, 200);
+      assert.equal((await callSecond()).status, 200);
+    }
+    assert.equal((await callFirst()).status, 429, 'the 11th request of the account');
+    const elsewhere = accountCaller(emulator, 'third');
+    assert.equal((await elsewhere()).status, 200, 'other accounts have their own cap');
+  } finally {
+    await emulator.close();
+  }
+});

@@ -33,17 +33,35 @@ export function createAccount(state: EmulatorState, clock: EmulatorClock, input:
     timezoneOffset: '+03:00',
     currency: 'RUB',
     country: 'RU',
+    paymentRequired: false,
   };
   state.accounts.set(account.id, account);
+  state.users.set(account.currentUserId, { id: account.currentUserId, accountId: account.id, name: 'Администратор', isAdmin: true, isActive: true });
   addDefaultPipeline(state, account.id);
   addTrackingFields(state, account);
   addContactFields(state, account);
   return account;
 }
 
+export interface NewUser {
+  name?: string;
+  isAdmin?: boolean;
+  /** An inactive (dismissed) user cannot be made responsible for anything. */
+  isActive?: boolean;
+}
+
+/** Another user of the account, as an admin would invite one in the UI. */
+export function addUser(state: EmulatorState, account: Account, input: NewUser = {}): number {
+  const id = state.nextId('user');
+  state.users.set(id, { id, accountId: account.id, name: input.name ?? `Менеджер ${id}`, isAdmin: input.isAdmin ?? false, isActive: input.isActive ?? true });
+  return id;
+}
+
 export interface NewIntegration {
   redirectUri: string;
   name?: string;
+  /** URL amoCRM calls when the integration is disabled in an account (amocrm.md 1.8). */
+  disableHookUrl?: string;
 }
 
 export function createIntegration(state: EmulatorState, input: NewIntegration): Integration {
@@ -52,6 +70,7 @@ export function createIntegration(state: EmulatorState, input: NewIntegration): 
     clientSecret: randomBytes(32).toString('hex'),
     redirectUri: input.redirectUri,
     name: input.name ?? 'Test integration',
+    disableHookUrl: input.disableHookUrl ?? null,
   };
   state.integrations.set(integration.clientId, integration);
   return integration;

@@ -3,7 +3,8 @@
  * `filter[id|name|price|created_by|updated_by|responsible_user_id|pipeline_id]` (one or many),
  * `filter[created_at|updated_at|closed_at|closest_task_at][from|to]`,
  * `filter[statuses][i][pipeline_id|status_id]` (pairs), `query` (name, custom field values, and
- * the phones/e-mails/names of linked contacts, phones by digits), `order[created_at|updated_at|id]`.
+ * the phones/e-mails/names of linked contacts, phones by digits), `order[created_at|updated_at|id]`,
+ * and `filter[custom_fields_values][{field_id}]` (one value, several with `[]`, or `[from]`/`[to]`).
  */
 import { contactMatchesQuery } from './routes/contacts.js';
 import type { EmulatorOptions } from './options.js';
@@ -58,6 +59,45 @@ function leadMatchesQuery(state: EmulatorState, options: EmulatorOptions, lead: 
   });
 }
 
+interface FieldFilter {
+  fieldId: number;
+  values: string[];
+  from?: number;
+  to?: number;
+}
+
+/**
+ * `filter[custom_fields_values][{field_id}]=v`, `...[{field_id}][]=v` (any of) and
+ * `...[{field_id}][from|to]` (a range), as the SDK's LeadsFilter builds them.
+ */
+export function customFieldFilters(query: URLSearchParams): FieldFilter[] {
+  const filters = new Map<number, FieldFilter>();
+  const pattern = /^filter\[custom_fields_values\]\[(\d+)\](?:\[(from|to|\d*)\])?$/;
+  for (const [key, value] of query) {
+    const match = pattern.exec(key);
+    if (!match?.[1]) continue;
+    const fieldId = Number(match[1]);
+    const filter = filters.get(fieldId) ?? { fieldId, values: [] };
+    if (match[2] === 'from') filter.from = Number(value);
+    else if (match[2] === 'to') filter.to = Number(value);
+    else filter.values.push(value);
+    filters.set(fieldId, filter);
+  }
+  return [...filters.values()];
+}
+
+/** A value matches by its text or, for list fields, by its enum id. */
+function leadMatchesField(lead: Lead, filter: FieldFilter): boolean {
+  const stored = lead.customFieldsValues.find((entry) => entry.fieldId === filter.fieldId)?.values ?? [];
+  return stored.some((value) => {
+    if (filter.from !== undefined || filter.to !== undefined) {
+      const number = Number(value.value);
+      return Number.isFinite(number) && (filter.from === undefined || number >= filter.from) && (filter.to === undefined || number <= filter.to);
+    }
+    return filter.values.some((wanted) => String(value.value) === wanted || (value.enumId !== undefined && String(value.enumId) === wanted));
+  });
+}
+
 export function filterLeads(state: EmulatorState, options: EmulatorOptions, query: URLSearchParams, leads: Lead[]): Lead[] {
   let result = leads;
   for (const [name, read] of listFilters) {
@@ -77,6 +117,7 @@ export function filterLeads(state: EmulatorState, options: EmulatorOptions, quer
   if (pairs.length > 0) {
     result = result.filter((lead) => pairs.some((pair) => (pair.pipelineId === undefined || pair.pipelineId === lead.pipelineId) && (pair.statusId === undefined || pair.statusId === lead.statusId)));
   }
+  for (const filter of customFieldFilters(query)) result = result.filter((lead) => leadMatchesField(lead, filter));
   const search = query.get('query');
   if (search !== null) result = result.filter((lead) => leadMatchesQuery(state, options, lead, search));
   const orderKey = (['created_at', 'updated_at', 'id'] as const).find((key) => query.has(`order[${key}]`));

@@ -15,9 +15,17 @@ export interface LeadChanges {
   pipelineId?: number;
   statusId?: number;
   customFields: StoredCustomFieldValues[];
-  tagNames?: string[];
-  tagIds?: number[];
+  /** `_embedded.tags`: the whole new tag list (null clears). */
+  tags?: TagList;
+  /** `tags_to_add` / `tags_to_delete`: mutate without touching other tags (amocrm.md 2.3, 2.8). */
+  tagsToAdd?: TagList;
+  tagsToDelete?: TagList;
   contacts?: Array<{ id: number; isMain: boolean }>;
+}
+
+export interface TagList {
+  ids: number[];
+  names: string[];
 }
 
 export type LeadInputResult = { ok: true; changes: LeadChanges } | { ok: false; errors: ValidationError[] };
@@ -97,6 +105,25 @@ function resolvePlacement(state: EmulatorState, account: Account, item: Record<s
   return { pipelineId: pipeline.id, statusId: status.id };
 }
 
+/** `[{id} | {name}]`: ids must be tags of the account, names non-blank (new names create tags). */
+function readTagList(state: EmulatorState, account: Account, value: unknown, path: string, errors: ValidationError[]): TagList | undefined {
+  if (!Array.isArray(value)) {
+    errors.push(invalidType(path, 'array'));
+    return undefined;
+  }
+  const list: TagList = { ids: [], names: [] };
+  value.forEach((tag: unknown, index) => {
+    const itemPath = `${path}.${index}`;
+    if (isRecord(tag) && typeof tag['id'] === 'number') {
+      const known = state.tags.get(tag['id']);
+      if (known?.accountId === account.id) list.ids.push(known.id);
+      else errors.push(notSupported(`${itemPath}.id`));
+    } else if (isRecord(tag) && typeof tag['name'] === 'string' && tag['name'].trim() !== '') list.names.push(tag['name']);
+    else errors.push({ code: 'NotBlank', path: `${itemPath}.name`, detail: 'This value should not be blank.' });
+  });
+  return list;
+}
+
 function readEmbedded(state: EmulatorState, account: Account, embedded: unknown, isCreate: boolean, changes: LeadChanges, errors: ValidationError[]): void {
   if (embedded === undefined) return;
   if (!isRecord(embedded)) {
@@ -104,24 +131,10 @@ function readEmbedded(state: EmulatorState, account: Account, embedded: unknown,
     return;
   }
   const tags = embedded['tags'];
-  if (tags === null) {
-    changes.tagIds = [];
-    changes.tagNames = [];
-  } else if (tags !== undefined) {
-    if (!Array.isArray(tags)) errors.push(invalidType('_embedded.tags', 'array'));
-    else {
-      changes.tagIds = [];
-      changes.tagNames = [];
-      tags.forEach((tag: unknown, index) => {
-        const path = `_embedded.tags.${index}`;
-        if (isRecord(tag) && typeof tag['id'] === 'number') {
-          const known = state.tags.get(tag['id']);
-          if (known?.accountId === account.id) changes.tagIds?.push(known.id);
-          else errors.push(notSupported(`${path}.id`));
-        } else if (isRecord(tag) && typeof tag['name'] === 'string' && tag['name'].trim() !== '') changes.tagNames?.push(tag['name']);
-        else errors.push({ code: 'NotBlank', path: `${path}.name`, detail: 'This value should not be blank.' });
-      });
-    }
+  if (tags === null) changes.tags = { ids: [], names: [] };
+  else if (tags !== undefined) {
+    const list = readTagList(state, account, tags, '_embedded.tags', errors);
+    if (list) changes.tags = list;
   }
   // Contacts are linked on create only; updates use the link endpoint (amocrm.md 2.3).
   const contacts = embedded['contacts'];
@@ -153,7 +166,7 @@ export function readLeadInput(state: EmulatorState, account: Account, item: unkn
   }
   if (item['responsible_user_id'] !== undefined) {
     if (!isNonNegativeInteger(item['responsible_user_id'])) errors.push(invalidType('responsible_user_id', 'int'));
-    else if (item['responsible_user_id'] !== account.currentUserId) errors.push(notSupported('responsible_user_id'));
+    else if (!state.isActiveUser(account.id, item['responsible_user_id'])) errors.push(notSupported('responsible_user_id'));
     else changes.responsibleUserId = item['responsible_user_id'];
   }
   if (!existing && item['created_by'] !== undefined) {
@@ -167,6 +180,11 @@ export function readLeadInput(state: EmulatorState, account: Account, item: unkn
   errors.push(...fields.errors);
   changes.customFields = fields.updates;
   readEmbedded(state, account, item['_embedded'], existing === undefined, changes, errors);
+  for (const [key, target] of [['tags_to_add', 'tagsToAdd'], ['tags_to_delete', 'tagsToDelete']] as const) {
+    if (item[key] === undefined) continue;
+    const list = readTagList(state, account, item[key], key, errors);
+    if (list) changes[target] = list;
+  }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, changes };
 }
 
@@ -189,9 +207,12 @@ export function applyLeadChanges(state: EmulatorState, lead: Lead, changes: Lead
     lead.closedAt = isClosingStatus(changes.statusId) ? nowSeconds : null;
   }
   applyCustomFieldValues(lead, changes.customFields);
-  if (changes.tagIds !== undefined && changes.tagNames !== undefined) {
-    const named = changes.tagNames.map((name) => tagIdFor(state, lead.accountId, name));
-    lead.tagIds = [...new Set([...changes.tagIds, ...named])];
+  const resolve = (list: TagList) => [...list.ids, ...list.names.map((name) => tagIdFor(state, lead.accountId, name))];
+  if (changes.tags) lead.tagIds = [...new Set(resolve(changes.tags))];
+  if (changes.tagsToAdd) lead.tagIds = [...new Set([...lead.tagIds, ...resolve(changes.tagsToAdd)])];
+  if (changes.tagsToDelete) {
+    const { ids, names } = changes.tagsToDelete;
+    lead.tagIds = lead.tagIds.filter((id) => !ids.includes(id) && !names.includes(state.tags.get(id)?.name ?? ''));
   }
   if (changes.contacts !== undefined) lead.contacts = changes.contacts;
   lead.updatedAt = nowSeconds;

@@ -4,6 +4,7 @@
  */
 import { unixSeconds, type EmulatorClock } from './clock.js';
 import { firstRegularStatusId, applyLeadChanges, readLeadInput } from './leadInput.js';
+import { leadSnapshot } from './webhookPayload.js';
 import { leadUpdateChanges, type Notify } from './notify.js';
 import { applyContactChanges, readContactInput } from './routes/contacts.js';
 import { newLead } from './routes/leads.js';
@@ -44,10 +45,10 @@ export function managerUpdatesLead(context: ManagerContext, leadId: number, item
   const lead = leadOf(context, leadId);
   const result = readLeadInput(state, account, item, lead);
   if (!result.ok) refuse('Lead update', result.errors);
-  const [oldStatusId, oldPipelineId] = [lead.statusId, lead.pipelineId];
+  const before = leadSnapshot(lead);
   applyLeadChanges(state, lead, result.changes, unixSeconds(clock));
   lead.updatedBy = account.currentUserId;
-  notify(account, leadUpdateChanges(lead, oldStatusId, oldPipelineId), account.currentUserId);
+  notify(account, leadUpdateChanges(lead, before), account.currentUserId);
   return lead;
 }
 
@@ -62,16 +63,16 @@ export function managerMovesLead(context: ManagerContext, leadId: number, status
   if (!pipeline || pipeline.accountId !== account.id) throw new Error(`No pipeline ${pipelineId ?? lead.pipelineId}`);
   const target = statusId === 0 ? firstRegularStatusId(pipeline) : statusId;
   if (target === undefined || !pipeline.statuses.some((status) => status.id === target)) throw new Error(`No status ${statusId} in pipeline ${pipeline.id}`);
-  const [oldStatusId, oldPipelineId] = [lead.statusId, lead.pipelineId];
+  const before = leadSnapshot(lead);
   const now = unixSeconds(clock);
   lead.pipelineId = pipeline.id;
-  if (lead.statusId !== target || oldPipelineId !== pipeline.id) {
+  if (lead.statusId !== target || before.pipelineId !== pipeline.id) {
     lead.statusId = target;
     lead.closedAt = target === 142 || target === 143 ? now : null;
   }
   lead.updatedAt = now;
   lead.updatedBy = account.currentUserId;
-  notify(account, leadUpdateChanges(lead, oldStatusId, oldPipelineId), account.currentUserId);
+  notify(account, leadUpdateChanges(lead, before), account.currentUserId);
   return lead;
 }
 
@@ -85,5 +86,69 @@ export function managerUpdatesContact(context: ManagerContext, contactId: number
   applyContactChanges(contact, result.changes, unixSeconds(clock), { state, mode: context.multitextPatch });
   contact.updatedBy = account.currentUserId;
   notify(account, [{ entity: 'contacts', action: 'update', contact }], account.currentUserId);
+  return contact;
+}
+
+function leadIncludingDeleted({ state, account }: ManagerContext, leadId: number): Lead {
+  const lead = state.leads.get(leadId);
+  if (!lead || lead.accountId !== account.id) throw new Error(`No lead ${leadId} in ${account.subdomain}`);
+  return lead;
+}
+
+/**
+ * Deletes a lead to the trash, as the UI does (the file documents no API call for it):
+ * `lead_deleted` event and `delete_lead` webhook. It disappears from lists unless
+ * `with=only_deleted`.
+ */
+export function managerDeletesLead(context: ManagerContext, leadId: number): Lead {
+  const { account, clock, notify } = context;
+  const lead = leadIncludingDeleted(context, leadId);
+  if (lead.isDeleted) throw new Error(`Lead ${leadId} is already deleted`);
+  lead.isDeleted = true;
+  lead.updatedAt = unixSeconds(clock);
+  lead.updatedBy = account.currentUserId;
+  notify(account, [{ entity: 'leads', action: 'delete', lead }], account.currentUserId);
+  return lead;
+}
+
+/** Restores a deleted lead from the trash: `lead_restored` event and `restore_lead` webhook. */
+export function managerRestoresLead(context: ManagerContext, leadId: number): Lead {
+  const { account, clock, notify } = context;
+  const lead = leadIncludingDeleted(context, leadId);
+  if (!lead.isDeleted) throw new Error(`Lead ${leadId} is not deleted`);
+  lead.isDeleted = false;
+  lead.updatedAt = unixSeconds(clock);
+  lead.updatedBy = account.currentUserId;
+  notify(account, [{ entity: 'leads', action: 'restore', lead }], account.currentUserId);
+  return lead;
+}
+
+function contactIncludingDeleted({ state, account }: ManagerContext, contactId: number): Contact {
+  const contact = state.contacts.get(contactId);
+  if (!contact || contact.accountId !== account.id || contact.isUnsorted) throw new Error(`No contact ${contactId} in ${account.subdomain}`);
+  return contact;
+}
+
+/** Deletes a contact (UI only, like leads): `delete_contact` webhook; links to leads stay. */
+export function managerDeletesContact(context: ManagerContext, contactId: number): Contact {
+  const { account, clock, notify } = context;
+  const contact = contactIncludingDeleted(context, contactId);
+  if (contact.isDeleted) throw new Error(`Contact ${contactId} is already deleted`);
+  contact.isDeleted = true;
+  contact.updatedAt = unixSeconds(clock);
+  contact.updatedBy = account.currentUserId;
+  notify(account, [{ entity: 'contacts', action: 'delete', contact }], account.currentUserId);
+  return contact;
+}
+
+/** Restores a deleted contact: `restore_contact` webhook with the full contact fields. */
+export function managerRestoresContact(context: ManagerContext, contactId: number): Contact {
+  const { account, clock, notify } = context;
+  const contact = contactIncludingDeleted(context, contactId);
+  if (!contact.isDeleted) throw new Error(`Contact ${contactId} is not deleted`);
+  contact.isDeleted = false;
+  contact.updatedAt = unixSeconds(clock);
+  contact.updatedBy = account.currentUserId;
+  notify(account, [{ entity: 'contacts', action: 'restore', contact }], account.currentUserId);
   return contact;
 }

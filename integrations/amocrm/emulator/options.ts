@@ -3,6 +3,7 @@
  * documented (or best-guess) default, so a test can pin the other reading too.
  */
 import { noFaults, type FaultOptions } from './faults.js';
+import type { DeleteWebhookFields } from './webhookPayload.js';
 
 export interface RateLimitOptions {
   /** Requests allowed per integration in any `windowMs` (amocrm.md 3.3: 7 per second). */
@@ -13,6 +14,10 @@ export interface RateLimitOptions {
   violationWindowMs: number;
   /** How long the 403 block lasts; real amoCRM lifts it via support only. [UNCONFIRMED] */
   blockDurationMs: number;
+  /** What the per-second limit counts: per `integration` (client_id), per access `token`, or per client `ip` (amocrm.md 3.3: [UNCONFIRMED]). */
+  keyBy: 'integration' | 'token' | 'ip';
+  /** Optional account-wide cap across all integrations (amocrm.md 3.3: 50 per second, [UNCONFIRMED]); null = off. */
+  accountRequestsPerWindow: number | null;
 }
 
 export interface EmulatorOptions {
@@ -60,6 +65,16 @@ export interface EmulatorOptions {
   webhookSettingsCheck: 'known' | 'any';
   /** `limit` cap on `/api/v4/events` (amocrm.md 2.10: 100 on amoCRM, 250 on Kommo); applied by platform. */
   maxEventsPageLimit: { amocrm: number; kommo: number };
+  /** Budget of the widget-install GET to the Redirect URI (amocrm.md 1.3: at most 3 s, answer ignored). */
+  widgetInstallTimeoutMs: number;
+  /** Lifetime of the widget's disposable token (amocrm.md 5.6: 30 minutes, from the SDK example). */
+  disposableTokenLifetimeSeconds: number;
+  /** Fields of `leads[delete]`: `captured` = id + type (2016 captures); `with_stage` adds status_id, pipeline_id (amocrm.md 4.2). [UNCONFIRMED] */
+  deleteWebhookFields: DeleteWebhookFields;
+  /** Event type of a lead custom-field change: `generic` = `custom_field_value_changed`, `per_field` = `custom_field_{id}_value_changed` (amocrm.md 2.10 names both). [UNCONFIRMED] */
+  customFieldEventType: 'generic' | 'per_field';
+  /** Detail of the 402 answered for an account whose subscription expired (amocrm.md 3.2: shape [UNCONFIRMED]). */
+  paymentRequiredDetail: string;
   faults: FaultOptions;
 }
 
@@ -76,6 +91,8 @@ export const defaultEmulatorOptions: EmulatorOptions = {
     violationsToBlock: 20,
     violationWindowMs: 60_000,
     blockDurationMs: 60 * 60_000,
+    keyBy: 'integration',
+    accountRequestsPerWindow: null,
   },
   maxBatchSize: 250,
   maxPageLimit: 250,
@@ -93,6 +110,11 @@ export const defaultEmulatorOptions: EmulatorOptions = {
   multitextPatch: 'replace',
   webhookSettingsCheck: 'known',
   maxEventsPageLimit: { amocrm: 100, kommo: 250 },
+  widgetInstallTimeoutMs: 3_000,
+  disposableTokenLifetimeSeconds: 1800,
+  deleteWebhookFields: 'captured',
+  customFieldEventType: 'generic',
+  paymentRequiredDetail: 'Payment Required',
   faults: noFaults,
 };
 

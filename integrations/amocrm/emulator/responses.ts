@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 const statusTitles: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  402: 'Payment Required',
   404: 'Not Found',
   405: 'Method Not Allowed',
 };

@@ -5,11 +5,24 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAccount, createContact, createIntegration, type NewAccount, type NewContact } from './accounts.js';
+import { addUser, createAccount, createContact, createIntegration, type NewAccount, type NewContact, type NewUser } from './accounts.js';
 import { accountPrefixUrl, resolveAddressing } from './addressing.js';
 import { systemClock, unixSeconds, type EmulatorClock } from './clock.js';
 import { FaultInjector } from './faults.js';
-import { managerCreatesLead, managerMovesLead, managerUpdatesContact, managerUpdatesLead, type ManagerContext } from './manager.js';
+import { disposableTokenClaims, signDisposableToken, type DisposableTokenRequest } from './disposableToken.js';
+import { handleEmulatorRoute } from './emulatorRoutes.js';
+import { handleConsent, installWidget, uninstall, type HookOutcome } from './install.js';
+import {
+  managerCreatesLead,
+  managerDeletesContact,
+  managerDeletesLead,
+  managerMovesLead,
+  managerRestoresContact,
+  managerRestoresLead,
+  managerUpdatesContact,
+  managerUpdatesLead,
+  type ManagerContext,
+} from './manager.js';
 import { createNotifier } from './notify.js';
 import { WebhookDispatcher } from './webhookDelivery.js';
 import { issueAuthorizationCode, handleTokenRequest } from './oauth.js';
@@ -28,7 +41,7 @@ import { pipelineRoutes } from './routes/pipelines.js';
 import { unsortedRoutes } from './routes/unsorted.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { EmulatorState, type Account, type Integration } from './state.js';
-import { authenticate, issueTokenPair, type TokenResponse } from './tokens.js';
+import { authenticate, issueLongLivedToken, issueTokenPair, revokeAccessToken, type TokenResponse } from './tokens.js';
 
 const apiRoutes: ApiRoute[] = [
   ...accountRoutes,
@@ -63,11 +76,19 @@ export interface AmocrmEmulator {
   clock: EmulatorClock;
   options: EmulatorOptions;
   /** An account with its default pipeline and tracking fields, and an integration installed in it. */
-  setupAccount(input: NewAccount & { redirectUri?: string }): EmulatedAccount;
+  setupAccount(input: NewAccount & { redirectUri?: string; disableHookUrl?: string }): EmulatedAccount;
   /** What the consent screen would put into the redirect for this account and integration. */
   issueAuthorizationCode(subdomain: string, clientId: string): string;
   /** Tokens without the code dance, for tests whose subject is not OAuth. */
   issueTokens(subdomain: string, clientId: string): TokenResponse;
+  /** A long-lived token (amocrm.md 1.6): JWT with `exp` = now + lifetime (1 day to 5 years), no refresh. */
+  issueLongLivedToken(subdomain: string, clientId: string, lifetimeMs: number): string;
+  /** Revokes one access or long-lived token; it answers 401 from then on. */
+  revokeToken(token: string): void;
+  /** A marketplace widget install: one GET to the Redirect URI with `from_widget=1` (amocrm.md 1.3). */
+  installWidget(subdomain: string, clientId: string): Promise<HookOutcome>;
+  /** Disables the integration in the account: tokens revoked, then the signed disable hook (amocrm.md 1.8). */
+  uninstall(subdomain: string, clientId: string): Promise<HookOutcome | null>;
   /*
    * A manager acting in amoCRM's UI (manager.ts): the manager is the author, and events and
    * webhooks follow as for API changes. Invalid input throws.
@@ -85,12 +106,29 @@ export interface AmocrmEmulator {
    * included: `lead_status_changed` event, `update_lead` and `status_lead` webhooks.
    */
   moveLead(subdomain: string, leadId: number, statusId: number, pipelineId?: number): void;
+  /** Moves a lead to the trash (`lead_deleted` event, `delete_lead` webhook); the API has no such call. */
+  deleteLead(subdomain: string, leadId: number): void;
+  /** Restores a lead from the trash (`lead_restored` event, `restore_lead` webhook). */
+  restoreLead(subdomain: string, leadId: number): void;
+  /** Deletes a contact (`delete_contact` webhook). */
+  deleteContact(subdomain: string, contactId: number): void;
+  /** Restores a deleted contact (`restore_contact` webhook). */
+  restoreContact(subdomain: string, contactId: number): void;
+  /** Invites another user into the account (a possible `responsible_user_id`). Returns its id. */
+  addUser(subdomain: string, input?: NewUser): number;
+  /**
+   * The widget's disposable token for `X-Auth-Token` (amocrm.md 5.6): HS256 with the integration's
+   * client secret, valid 30 minutes from the clock's now. Also served at `GET /_emulator/disposable_token`.
+   */
+  issueDisposableToken(subdomain: string, clientId: string, request?: DisposableTokenRequest): Promise<string>;
+  /** Switches the account's "subscription expired" mode: every `/api/v4` call answers 402 (checklist 34). */
+  setPaymentRequired(subdomain: string, required: boolean): void;
   /** Outgoing webhook delivery: `attempts`, `runDue()` after `clock.advance`, `settle()`. */
   webhooks: WebhookDispatcher;
   /** Turns `/leads/complex` duplicate control on or off for one integration in one account (off by default). */
   setDuplicateControl(subdomain: string, clientId: string, enabled: boolean): void;
-  /** Lifts a 403 rate-limit block, as amoCRM support would. */
-  unblock(clientId: string): void;
+  /** Lifts a 403 rate-limit block, as amoCRM support would: `key` is the client_id, token or IP (`rateLimit.keyBy`), or `account:{id}`. */
+  unblock(key: string): void;
   close(): Promise<void>;
 }
 
@@ -122,20 +160,31 @@ function accountOrThrow(state: EmulatorState, subdomain: string): Account {
   return account;
 }
 
+function integrationOrThrow(state: EmulatorState, clientId: string): Integration {
+  const integration = state.integrations.get(clientId);
+  if (!integration) throw new Error(`No integration with client_id ${clientId}`);
+  return integration;
+}
+
 export async function startAmocrmEmulator(startOptions: StartOptions = {}): Promise<AmocrmEmulator> {
   const { clock = systemClock, port = 0, ...overrides } = startOptions;
   const options = resolveOptions(overrides);
   const state = new EmulatorState();
   const rateLimiter = new RateLimiter(clock, options.rateLimit, state.rateLimit);
+  const accountCap = options.rateLimit.accountRequestsPerWindow;
+  const accountLimiter = accountCap === null ? undefined : new RateLimiter(clock, { ...options.rateLimit, requestsPerWindow: accountCap }, state.rateLimit);
   const faults = new FaultInjector(options.faults);
   const webhooks = new WebhookDispatcher(state, clock, options, faults);
-  const notify = createNotifier(state, clock, webhooks);
+  const notify = createNotifier(state, clock, options, webhooks);
   const manager = (subdomain: string): ManagerContext => ({ state, clock, notify, account: accountOrThrow(state, subdomain), multitextPatch: options.multitextPatch });
   let url = '';
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestUrl = new URL(request.url ?? '/', 'http://emulator.invalid');
     const addressing = resolveAddressing(state, url, request.headers.host ?? '', requestUrl.pathname);
+    if (addressing.kind === 'www' && request.method === 'GET' && (addressing.path === '/oauth' || addressing.path === '/oauth/grant')) {
+      return handleConsent({ state, clock, options }, addressing.path, addressing.basePath, requestUrl.searchParams, response);
+    }
     if (addressing.kind !== 'account') {
       return sendProblem(response, 404, addressing.kind === 'www' ? 'Requests must go to the account address' : 'Account not found');
     }
@@ -151,12 +200,16 @@ export async function startAmocrmEmulator(startOptions: StartOptions = {}): Prom
       const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
       return handleTokenRequest({ state, clock, options, account }, fields, response);
     }
+    if (path.startsWith('/_emulator/')) return handleEmulatorRoute({ state, clock, options, account }, request.method ?? 'GET', path, requestUrl.searchParams, response);
     if (!path.startsWith('/api/v4/')) return sendProblem(response, 404, 'Not Found');
     const authentication = authenticate(state, clock, request.headers.authorization, account);
     if (!authentication.ok) return sendProblem(response, 401, authentication.detail);
-    const decision = rateLimiter.check(authentication.clientId);
+    const rateKey = { integration: authentication.clientId, token: authentication.token, ip: request.socket.remoteAddress ?? '' }[options.rateLimit.keyBy];
+    let decision = rateLimiter.check(rateKey);
+    if (decision === 'allow' && accountLimiter) decision = accountLimiter.check(`account:${account.id}`);
     if (decision === 'blocked') return sendGatewayHtml(response, 403);
     if (decision === 'too_many') return sendGatewayHtml(response, 429);
+    if (account.paymentRequired) return sendProblem(response, 402, options.paymentRequiredDetail);
     if (faults.next('slowResponse')) await new Promise((resolve) => setTimeout(resolve, options.faults.slowResponseMs));
     if (faults.next('serverError')) return sendProblem(response, options.faults.serverErrorStatus, 'Injected fault');
     for (const route of apiRoutes) {
@@ -186,7 +239,10 @@ export async function startAmocrmEmulator(startOptions: StartOptions = {}): Prom
     options,
     setupAccount(input) {
       const account = createAccount(state, clock, input);
-      const integration = createIntegration(state, { redirectUri: input.redirectUri ?? 'https://app.example.com/oauth/amocrm/callback' });
+      const integration = createIntegration(state, {
+        redirectUri: input.redirectUri ?? 'https://app.example.com/oauth/amocrm/callback',
+        ...(input.disableHookUrl === undefined ? {} : { disableHookUrl: input.disableHookUrl }),
+      });
       return { account, integration, baseUrl: accountPrefixUrl(url, account.subdomain) };
     },
     issueAuthorizationCode: (subdomain, clientId) => issueAuthorizationCode(state, clock, options, accountOrThrow(state, subdomain), clientId),
@@ -194,6 +250,10 @@ export async function startAmocrmEmulator(startOptions: StartOptions = {}): Prom
       if (!state.integrations.has(clientId)) throw new Error(`No integration with client_id ${clientId}`);
       return issueTokenPair(state, clock, options, accountOrThrow(state, subdomain), clientId);
     },
+    issueLongLivedToken: (subdomain, clientId, lifetimeMs) => issueLongLivedToken(state, clock, options, accountOrThrow(state, subdomain), integrationOrThrow(state, clientId).clientId, lifetimeMs),
+    revokeToken: (token) => revokeAccessToken(state, token),
+    installWidget: (subdomain, clientId) => installWidget({ state, clock, options }, accountOrThrow(state, subdomain), integrationOrThrow(state, clientId)),
+    uninstall: (subdomain, clientId) => uninstall({ state, clock, options }, accountOrThrow(state, subdomain), integrationOrThrow(state, clientId)),
     createContact(subdomain, input) {
       const account = accountOrThrow(state, subdomain);
       const contact = createContact(state, account.id, unixSeconds(clock), input);
@@ -204,13 +264,29 @@ export async function startAmocrmEmulator(startOptions: StartOptions = {}): Prom
     createLead: (subdomain, item) => managerCreatesLead(manager(subdomain), item).id,
     updateLead: (subdomain, leadId, item) => void managerUpdatesLead(manager(subdomain), leadId, item),
     moveLead: (subdomain, leadId, statusId, pipelineId) => void managerMovesLead(manager(subdomain), leadId, statusId, pipelineId),
+    deleteLead: (subdomain, leadId) => void managerDeletesLead(manager(subdomain), leadId),
+    restoreLead: (subdomain, leadId) => void managerRestoresLead(manager(subdomain), leadId),
+    deleteContact: (subdomain, contactId) => void managerDeletesContact(manager(subdomain), contactId),
+    restoreContact: (subdomain, contactId) => void managerRestoresContact(manager(subdomain), contactId),
+    addUser: (subdomain, input) => addUser(state, accountOrThrow(state, subdomain), input),
+    async issueDisposableToken(subdomain, clientId, tokenRequest) {
+      const integration = integrationOrThrow(state, clientId);
+      const claims = disposableTokenClaims(state, clock, options, accountOrThrow(state, subdomain), integration, tokenRequest);
+      return signDisposableToken(claims, integration.clientSecret);
+    },
+    setPaymentRequired(subdomain, required) {
+      accountOrThrow(state, subdomain).paymentRequired = required;
+    },
     webhooks,
     setDuplicateControl(subdomain, clientId, enabled) {
       const key = `${accountOrThrow(state, subdomain).id}:${clientId}`;
       if (enabled) state.duplicateControl.add(key);
       else state.duplicateControl.delete(key);
     },
-    unblock: (clientId) => rateLimiter.unblock(clientId),
+    unblock(key) {
+      rateLimiter.unblock(key);
+      accountLimiter?.unblock(key);
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         webhooks.close();

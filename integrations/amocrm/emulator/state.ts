@@ -17,6 +17,17 @@ export interface Account {
   timezoneOffset: string;
   currency: string;
   country: string;
+  /** "Subscription expired": every `/api/v4` request answers 402 (amocrm.md 3.2, checklist 34). */
+  paymentRequired: boolean;
+}
+
+/** A user of an account (amocrm.md 6.11: `responsible_user_id` must be an active user). */
+export interface User {
+  id: number;
+  accountId: number;
+  name: string;
+  isAdmin: boolean;
+  isActive: boolean;
 }
 
 export interface Integration {
@@ -24,6 +35,8 @@ export interface Integration {
   clientSecret: string;
   redirectUri: string;
   name: string;
+  /** The "integration disabled" hook (amocrm.md 1.8), or null when the form left it empty. */
+  disableHookUrl: string | null;
 }
 
 export interface AuthorizationCode {
@@ -269,6 +282,7 @@ export interface RateLimitCounters {
 
 export class EmulatorState {
   readonly accounts = new Map<number, Account>();
+  readonly users = new Map<number, User>();
   readonly integrations = new Map<string, Integration>();
   readonly authorizationCodes = new Map<string, AuthorizationCode>();
   readonly accessTokens = new Map<string, AccessToken>();
@@ -299,6 +313,12 @@ export class EmulatorState {
       if (account.subdomain === subdomain) return account;
     }
     return undefined;
+  }
+
+  /** Whether `userId` is an active user of the account, as `responsible_user_id` must be (amocrm.md 6.11). */
+  isActiveUser(accountId: number, userId: number): boolean {
+    const user = this.users.get(userId);
+    return user !== undefined && user.accountId === accountId && user.isActive;
   }
 
   pipelinesOf(accountId: number): Pipeline[] {

@@ -71,7 +71,7 @@ export function issueTokenPair(
   };
 }
 
-export type Authentication = { ok: true; clientId: string } | { ok: false; detail: string };
+export type Authentication = { ok: true; clientId: string; token: string } | { ok: false; detail: string };
 
 /** Checks `Authorization: Bearer …` for the account the request is addressed to (checklist 7, 34). */
 export function authenticate(
@@ -87,5 +87,50 @@ export function authenticate(
   if (token.revoked) return { ok: false, detail: 'Access token has been revoked' };
   if (clock.now() >= token.expiresAtMs) return { ok: false, detail: 'Access token has expired' };
   if (token.accountId !== account.id) return { ok: false, detail: 'Access token belongs to another account' };
-  return { ok: true, clientId: token.clientId };
+  return { ok: true, clientId: token.clientId, token: token.token };
+}
+
+/** Long-lived tokens run from 1 day to 5 years (amocrm.md 1.6). */
+export const longLivedTokenLimitsMs = { min: 86_400_000, max: 5 * 365 * 86_400_000 } as const;
+
+/**
+ * A long-lived token of a private integration (amocrm.md 1.6, checklist 10): a JWT whose `exp` is
+ * the chosen expiry, no refresh token, 401 once expired or revoked.
+ */
+export function issueLongLivedToken(state: EmulatorState, clock: EmulatorClock, options: EmulatorOptions, account: Account, clientId: string, lifetimeMs: number): string {
+  if (lifetimeMs < longLivedTokenLimitsMs.min || lifetimeMs > longLivedTokenLimitsMs.max) {
+    throw new RangeError('A long-lived token lives from 1 day to 5 years');
+  }
+  const nowMs = clock.now();
+  const issuedAt = Math.floor(nowMs / 1000);
+  const expiresAtMs = nowMs + lifetimeMs;
+  const token = signJwt({
+    aud: clientId,
+    jti: randomUUID(),
+    iat: issuedAt,
+    nbf: issuedAt,
+    exp: Math.floor(expiresAtMs / 1000),
+    sub: String(account.currentUserId),
+    account_id: account.id,
+    api_domain: options.apiDomain,
+  });
+  state.accessTokens.set(token, { token, accountId: account.id, clientId, expiresAtMs, revoked: false });
+  return token;
+}
+
+/** Revokes one access or long-lived token, as the integration's "Keys and scopes" tab does. */
+export function revokeAccessToken(state: EmulatorState, token: string): void {
+  const record = state.accessTokens.get(token);
+  if (!record) throw new Error('No such token');
+  record.revoked = true;
+}
+
+/** Kills every token of an integration in an account (uninstall, amocrm.md 1.8). */
+export function revokeIntegrationTokens(state: EmulatorState, accountId: number, clientId: string): void {
+  for (const token of state.accessTokens.values()) {
+    if (token.accountId === accountId && token.clientId === clientId) token.revoked = true;
+  }
+  for (const token of state.refreshTokens.values()) {
+    if (token.accountId === accountId && token.clientId === clientId) token.spent = true;
+  }
 }

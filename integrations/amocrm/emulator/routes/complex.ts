@@ -16,7 +16,7 @@ import { unixSeconds } from '../clock.js';
 import { unsortedStatusId, readFormMetadata, unsortedUid } from '../incoming.js';
 import { readLeadInput, type LeadChanges } from '../leadInput.js';
 import { sendJson, sendProblem, sendValidationErrors, type ValidationError, type ValidationErrorEntry } from '../responses.js';
-import type { Company, Contact, EmulatorState, FormMetadata, Lead, StoredCustomFieldValues } from '../state.js';
+import type { Company, Contact, EmulatorState, FormMetadata, Lead, StoredCustomFieldValues, UnsortedEntry } from '../state.js';
 import type { EntityChange } from '../webhookPayload.js';
 import type { ApiContext, ApiRoute } from './apiContext.js';
 import { isRecord, requestIdOf } from './batch.js';
@@ -155,7 +155,7 @@ function createComplex(context: ApiContext): void {
       const pipeline = state.pipelines.get(lead.pipelineId);
       lead.statusId = (pipeline && unsortedStatusId(pipeline)) ?? lead.statusId;
       const uid = unsortedUid(state, account.id);
-      state.unsorted.set(uid, {
+      const entry: UnsortedEntry = {
         uid,
         accountId: account.id,
         category: 'forms',
@@ -167,7 +167,9 @@ function createComplex(context: ApiContext): void {
         leadId: lead.id,
         contactIds: contact ? [contact.id] : [],
         fingerprint: `complex:${uid}`,
-      });
+      };
+      state.unsorted.set(uid, entry);
+      changes.push({ entity: 'unsorted', action: 'add', entry });
     } else {
       changes.push({ entity: 'leads', action: 'add', lead });
       if (contact && contact !== existingContact) changes.push({ entity: 'contacts', action: 'add', contact });

@@ -123,7 +123,7 @@ export function readContactInput(context: Pick<ApiContext, 'state' | 'account'>,
   const responsible = item['responsible_user_id'];
   if (responsible !== undefined) {
     if (typeof responsible !== 'number' || !Number.isInteger(responsible)) errors.push({ code: 'InvalidType', path: 'responsible_user_id', detail: 'This value should be of type int.' });
-    else if (responsible !== context.account.currentUserId) errors.push({ code: 'NotSupportedChoice', path: 'responsible_user_id', detail: 'The value you selected is not a valid choice.' });
+    else if (!context.state.isActiveUser(context.account.id, responsible)) errors.push({ code: 'NotSupportedChoice', path: 'responsible_user_id', detail: 'The value you selected is not a valid choice.' });
     else changes.responsibleUserId = responsible;
   }
   const fields = parseCustomFieldsValues(context.state, context.account.id, item['custom_fields_values'], 'contacts');

@@ -8,7 +8,7 @@ import { withValues } from '../query.js';
 import { sendHal, sendNoContent, sendProblem, sendValidationErrors, type ValidationErrorEntry } from '../responses.js';
 import type { Account, EmulatorState, Lead } from '../state.js';
 import { leadUpdateChanges } from '../notify.js';
-import type { EntityChange } from '../webhookPayload.js';
+import { leadSnapshot, type EntityChange } from '../webhookPayload.js';
 import type { ApiContext, ApiRoute } from './apiContext.js';
 import { isRecord, readBatch, requestIdOf } from './batch.js';
 
@@ -60,7 +60,11 @@ function findLead(context: ApiContext, id: unknown): Lead | undefined {
 }
 
 function listLeads(context: ApiContext): void {
-  const leads = filterLeads(context.state, context.options, context.query, context.state.leadsOf(context.account.id));
+  // `with=only_deleted` lists the trash instead of the live leads (amocrm.md 2.3 `with` values).
+  const source = withValues(context.query).has('only_deleted')
+    ? [...context.state.leads.values()].filter((lead) => lead.accountId === context.account.id && lead.isDeleted)
+    : context.state.leadsOf(context.account.id);
+  const leads = filterLeads(context.state, context.options, context.query, source);
   const queryString = context.query.toString();
   const selfQuery = queryString === '' ? '' : `?${queryString}`;
   sendPage(context, leads, { path: '/api/v4/leads', key: 'leads', render: (lead) => leadBody(context, lead, selfQuery) });
@@ -149,9 +153,9 @@ function updateLeads(context: ApiContext): void {
   const now = unixSeconds(context.clock);
   const changed: EntityChange[] = [];
   const updated = accepted.map(({ requestId, lead, changes }) => {
-    const [oldStatusId, oldPipelineId] = [lead.statusId, lead.pipelineId];
+    const before = leadSnapshot(lead);
     applyLeadChanges(context.state, lead, changes, now);
-    changed.push(...leadUpdateChanges(lead, oldStatusId, oldPipelineId));
+    changed.push(...leadUpdateChanges(lead, before));
     return { id: lead.id, updated_at: lead.updatedAt, request_id: requestId, _links: { self: { href: leadHref(context, lead.id) } } };
   });
   // Our own PATCH also fires `update_lead` (and `status_lead` on a move), as on the real service.
@@ -168,9 +172,9 @@ function updateLead(context: ApiContext, [id]: string[]): void {
   if (!lead) return sendProblem(context.response, 404, 'Lead not found');
   const result = readLeadInput(context.state, context.account, context.body, lead);
   if (!result.ok) return sendValidationErrors(context.response, [{ request_id: requestIdOf(context.body, 0), errors: result.errors }]);
-  const [oldStatusId, oldPipelineId] = [lead.statusId, lead.pipelineId];
+  const before = leadSnapshot(lead);
   applyLeadChanges(context.state, lead, result.changes, unixSeconds(context.clock));
-  context.notify(context.account, leadUpdateChanges(lead, oldStatusId, oldPipelineId), 0);
+  context.notify(context.account, leadUpdateChanges(lead, before), 0);
   sendHal(context.response, 200, { id: lead.id, updated_at: lead.updatedAt, _links: { self: { href: leadHref(context, lead.id) } } });
 }
 

@@ -5,11 +5,14 @@
  * (`filter[category]`, `filter[pipeline_id]`) and `GET /leads/unsorted/{uid}`. The lead sits in
  * the pipeline's unsorted stage; its contacts are hidden from contact lists. Re-adding the same
  * data while it is still unsorted answers 400 (body [UNCONFIRMED]). `accept` and `decline` end it.
+ * Subscribers of `add_unsorted` / `delete_unsorted` get `unsorted[add]` / `unsorted[delete]`
+ * (with `action` accept or decline) (amocrm.md 4.2, 6.7).
  */
 import { unixSeconds } from '../clock.js';
 import { readFormMetadata, unsortedStatusId, unsortedUid } from '../incoming.js';
 import { firstRegularStatusId, readLeadInput, type LeadChanges } from '../leadInput.js';
 import { leadUpdateChanges } from '../notify.js';
+import { leadSnapshot, type EntityChange } from '../webhookPayload.js';
 import { sendPage } from '../paging.js';
 import { bracketValues } from '../query.js';
 import { sendHal, sendProblem, sendValidationErrors, type ValidationError, type ValidationErrorEntry } from '../responses.js';
@@ -123,6 +126,7 @@ function addForms(context: ApiContext): void {
     accepted.push(result.value);
   });
   if (failures.length > 0) return sendValidationErrors(context.response, failures);
+  const changes: EntityChange[] = [];
   const created = accepted.map((form) => {
     const lead = newLead(context.state, context.account, form.lead, now);
     lead.statusId = unsortedStatusId(form.pipeline) ?? lead.statusId;
@@ -147,6 +151,7 @@ function addForms(context: ApiContext): void {
       fingerprint: form.fingerprint,
     };
     context.state.unsorted.set(entry.uid, entry);
+    changes.push({ entity: 'unsorted', action: 'add', entry });
     return {
       uid: entry.uid,
       account_id: entry.accountId,
@@ -154,6 +159,7 @@ function addForms(context: ApiContext): void {
       _embedded: { leads: [{ id: lead.id }], contacts: entry.contactIds.map((id) => ({ id })) },
     };
   });
+  context.notify(context.account, changes, 0);
   sendHal(context.response, 200, {
     _total_items: created.length,
     _links: { self: { href: `${context.baseUrl}/api/v4/leads/unsorted/forms` } },
@@ -188,6 +194,12 @@ function decisionBody(entry: UnsortedEntry): Record<string, unknown> {
   };
 }
 
+/** The `user_id` of an accept/decline body (0 = the integration), already validated by readDecision. */
+function decisionUserId(context: ApiContext): number {
+  const userId = isRecord(context.body) ? context.body['user_id'] : undefined;
+  return typeof userId === 'number' ? userId : 0;
+}
+
 function readDecision(context: ApiContext, uid: string | undefined): UnsortedEntry | undefined {
   const entry = context.state.unsorted.get(uid ?? '');
   if (!entry || entry.accountId !== context.account.id) {
@@ -200,7 +212,7 @@ function readDecision(context: ApiContext, uid: string | undefined): UnsortedEnt
     return undefined;
   }
   const userId = isRecord(body) ? body['user_id'] : undefined;
-  if (userId !== undefined && userId !== 0 && userId !== context.account.currentUserId) {
+  if (userId !== undefined && userId !== 0 && (typeof userId !== 'number' || !context.state.isActiveUser(context.account.id, userId))) {
     sendValidationErrors(context.response, [{ request_id: '0', errors: [{ code: 'NotSupportedChoice', path: 'user_id', detail: 'The value you selected is not a valid choice.' }] }]);
     return undefined;
   }
@@ -224,7 +236,7 @@ function acceptUnsorted(context: ApiContext, [uid]: string[]): void {
     return sendValidationErrors(context.response, [{ request_id: '0', errors: [{ code: 'NotSupportedChoice', path: 'status_id', detail: 'The value you selected is not a valid choice.' }] }]);
   }
   const now = unixSeconds(context.clock);
-  const oldStatusId = lead.statusId;
+  const before = leadSnapshot(lead);
   lead.statusId = target;
   lead.closedAt = target === 142 || target === 143 ? now : null;
   lead.updatedAt = now;
@@ -233,7 +245,8 @@ function acceptUnsorted(context: ApiContext, [uid]: string[]): void {
     if (contact) contact.isUnsorted = false;
   }
   context.state.unsorted.delete(entry.uid);
-  context.notify(context.account, leadUpdateChanges(lead, oldStatusId, lead.pipelineId), 0);
+  const decided: EntityChange = { entity: 'unsorted', action: 'delete', entry, decision: 'accept', userId: decisionUserId(context) };
+  context.notify(context.account, [decided, ...leadUpdateChanges(lead, before)], 0);
   sendHal(context.response, 200, decisionBody(entry));
 }
 
@@ -248,6 +261,7 @@ function declineUnsorted(context: ApiContext, [uid]: string[]): void {
     if (contact?.isUnsorted) contact.isDeleted = true;
   }
   context.state.unsorted.delete(entry.uid);
+  context.notify(context.account, [{ entity: 'unsorted', action: 'delete', entry, decision: 'decline', userId: decisionUserId(context) }], 0);
   sendHal(context.response, 200, decisionBody(entry));
 }
 
