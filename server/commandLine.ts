@@ -30,6 +30,8 @@ Commands:
   classify   read JSON lines {"url", "referrer", "site_hosts"} on stdin, write one traffic source per line
   emulator amocrm [--port N] [--account demo] [--redirect-uri URL]
              run the amoCRM emulator on 127.0.0.1 with one account; prints its details as JSON
+  emulator bitrix24 [--port N] [--account demo] [--install-url URL] [--redirect-uri URL]
+             run the Bitrix24 emulator on 127.0.0.1 with one portal and a local app; prints its details as JSON
   help       this text
 
 Configuration comes from the environment (and ./.env when present); see .env.example.`;
