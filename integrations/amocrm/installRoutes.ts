@@ -124,7 +124,9 @@ export function amocrmInstallRoutes(services: CrmServices, settings: AmocrmSetti
       const oauth = new AmocrmOAuthClient({ ...settings, baseUrl, timeoutMs: INSTALL_CALL_TIMEOUT_MS, onResponse });
       const tokens = await oauth.exchangeCode(code);
       const api = new AmocrmApi({ baseUrl, timeoutMs: INSTALL_CALL_TIMEOUT_MS, onResponse });
-      const info = await api.request<{ id: number; name?: string; subdomain?: string }>(tokens.accessToken, 'GET', '/api/v4/account');
+      const info = await services.access.callBeforeInstall('amocrm', account.host, () =>
+        api.request<{ id: number; name?: string; subdomain?: string }>(tokens.accessToken, 'GET', '/api/v4/account'),
+      );
       if (!info || typeof info.id !== 'number') throw new CrmError({ code: 'UNKNOWN', status: 200, message: 'amoCRM did not say which account this is' });
       const { account: installed, created } = await accounts.install({
         crm: 'amocrm',

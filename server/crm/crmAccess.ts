@@ -72,14 +72,38 @@ export class CrmAccess {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
+  /** The pacing key of an account: its CRM and host, known before the account is stored (install). */
+  static paceKey(crm: CrmKind, domain: string): string {
+    return `${crm}:${domain}`;
+  }
+
+  /**
+   * One request for an account that is not stored yet (the install's own calls), paced with the
+   * account's other requests and repeated after "too many requests"; other failures go to the caller.
+   */
+  async callBeforeInstall<T>(crm: CrmKind, domain: string, send: () => Promise<T>): Promise<T> {
+    const key = CrmAccess.paceKey(crm, domain);
+    for (let attempt = 1; ; attempt += 1) {
+      await this.options.pacer.wait(key, this.options.requestIntervalMs(crm));
+      try {
+        return await send();
+      } catch (error) {
+        if (!(error instanceof CrmError) || error.failure.code !== 'RATE_LIMITED' || attempt >= 3) throw error;
+        this.options.metrics.crmRateLimited.inc({ crm });
+        await this.options.pacer.holdOff(key, this.rateLimitPauseMs);
+      }
+    }
+  }
+
   /** Runs `send` with a valid access token, paced and retried as described above. */
   async call<T>(account: CrmAccount, send: (accessToken: string) => Promise<T>, options: CallOptions): Promise<T> {
     let tokens = await this.validTokens(account);
     let refreshedAfterRejection = false;
     let rateLimited = 0;
     let temporary = 0;
+    const key = CrmAccess.paceKey(account.crm, account.domain);
     for (;;) {
-      await this.options.pacer.wait(account.tenantId, this.options.requestIntervalMs(account.crm));
+      await this.options.pacer.wait(key, this.options.requestIntervalMs(account.crm));
       try {
         return await send(tokens.accessToken);
       } catch (error) {
@@ -93,7 +117,7 @@ export class CrmAccess {
             tenant: account.tenantId,
             pauseMs: this.rateLimitPauseMs,
           });
-          await this.options.pacer.holdOff(account.tenantId, this.rateLimitPauseMs * Math.min(rateLimited, 4));
+          await this.options.pacer.holdOff(key, this.rateLimitPauseMs * Math.min(rateLimited, 4));
           continue;
         }
         if (code === 'BLOCKED') this.options.metrics.crmRateLimited.inc({ crm: account.crm });

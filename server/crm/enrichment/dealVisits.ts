@@ -81,7 +81,8 @@ export async function visitsForDeals(
   for (const deal of matched) {
     const person = people.get(matches.get(deal.id)?.visitorId as string) ?? new Set<string>();
     const from = deal.createdAt.getTime() - lookbackDays * DAY_MS;
-    const to = deal.createdAt.getTime();
+    // CRMs keep creation times to the second: a visit in the deal's own second came before it.
+    const to = deal.createdAt.getTime() + 999;
     const path = [...person]
       .flatMap((visitorId) => byVisitor.get(visitorId) ?? [])
       .filter((visit) => visit.startedAt.getTime() >= from && visit.startedAt.getTime() <= to)
