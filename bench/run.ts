@@ -2,10 +2,12 @@
  * `npm run bench -- <name>`: runs one benchmark. Each prints what it measured and, as its last
  * line, `ratio=<ours/baseline>` where both sides were measured in the same run on this machine.
  */
+import { benchAmocrm } from './amocrm.js';
 import { benchCollect } from './collect.js';
 
 const benchmarks: Record<string, () => Promise<void>> = {
   collect: benchCollect,
+  amocrm: benchAmocrm,
 };
 
 const name = process.argv[2];

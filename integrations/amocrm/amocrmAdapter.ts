@@ -3,7 +3,7 @@
  * reading its webhooks, refreshing its tokens, and connections to installed accounts.
  */
 import type { CrmAdapter, CrmAdapterFactory } from '../../server/crm/crmAdapter.js';
-import { intervalForRate } from '../../server/crm/requestPacer.js';
+import { rateOf } from '../../server/crm/requestPacer.js';
 import { accountBaseUrl } from './accountHost.js';
 import { AmocrmApi } from './amocrmApi.js';
 import { AmocrmConnection } from './amocrmConnection.js';
@@ -33,7 +33,7 @@ export const createAmocrmAdapter: CrmAdapterFactory = (deps) => {
 
   const adapter: CrmAdapter = {
     crm: 'amocrm',
-    requestIntervalMs: intervalForRate(config.amocrm.requestsPerSecond),
+    requestRate: rateOf(config.amocrm.requestsPerSecond),
     routes: (services) => [amocrmInstallRoutes(services, settings), amocrmWebhookRoutes(services)],
     readWebhook: (body) => webhookChanges(readAmocrmWebhook(body)),
     refreshTokens: (account, refreshToken) =>

@@ -3,7 +3,9 @@
  * deleted, which stages they moved between and when, which contacts changed. Also the check made
  * on receipt: a body whose events were cut off (no id) is refused, so amoCRM sends it again.
  */
-import type { CrmChanges, CrmStageChange } from '../../server/crm/crmAdapter.js';
+import type { CrmChanges, CrmStageChange, DealWebhookState } from '../../server/crm/crmAdapter.js';
+import type { SourceFieldKey } from '../../server/crm/sourceFields.js';
+import { keyOfCode, valueFromApi } from './amocrmFields.js';
 import { parseAmocrmWebhookBody, type AmocrmWebhook, type WebhookTree } from './webhook.js';
 
 export class WebhookBodyError extends Error {
@@ -29,11 +31,50 @@ export function readAmocrmWebhook(body: string): AmocrmWebhook {
   return webhook;
 }
 
+function indexedItems(tree: WebhookTree | string | undefined): Array<WebhookTree | string> {
+  if (!tree || typeof tree !== 'object') return [];
+  return Object.keys(tree)
+    .filter((key) => digits.test(key))
+    .sort((a, b) => Number(a) - Number(b))
+    .map((key) => tree[key] as WebhookTree | string);
+}
+
+/** The source fields an update webhook shows (`custom_fields[i][code|values]`); dates come as bare timestamps. */
+function sourceFieldsOf(fields: WebhookTree): Partial<Record<SourceFieldKey, string>> {
+  const result: Partial<Record<SourceFieldKey, string>> = {};
+  for (const item of indexedItems(fields['custom_fields'])) {
+    if (typeof item !== 'object') continue;
+    const code = typeof item['code'] === 'string' ? item['code'] : undefined;
+    const key = code ? keyOfCode.get(code) : undefined;
+    if (!code || !key) continue;
+    const first = indexedItems(item['values'])[0];
+    const raw = typeof first === 'object' ? first['value'] : first;
+    const value = valueFromApi(code, typeof raw === 'string' && digits.test(raw) && code === 'LF_FIRST_VISIT' ? Number(raw) : raw);
+    if (value !== undefined) result[key] = value;
+  }
+  return result;
+}
+
+function stateOf(dealId: string, fields: WebhookTree): DealWebhookState {
+  const price = field(fields, 'price');
+  return {
+    dealId,
+    fields: sourceFieldsOf(fields),
+    amount: price !== undefined && Number.isFinite(Number(price)) ? Number(price) : null,
+    stageId: field(fields, 'status_id') ?? null,
+    pipelineId: field(fields, 'pipeline_id') ?? null,
+    // 0 means "nobody", as a deal read through the API says with no responsible user.
+    responsibleUserId: field(fields, 'responsible_user_id') === '0' ? null : (field(fields, 'responsible_user_id') ?? null),
+  };
+}
+
 export function webhookChanges(webhook: AmocrmWebhook): CrmChanges {
   const touched = new Set<string>();
   const deleted = new Set<string>();
   const contacts = new Set<string>();
   const stageChanges: CrmStageChange[] = [];
+  const updateStates = new Map<string, DealWebhookState>();
+  const otherLeadEvents = new Set<string>();
   for (const event of webhook.events) {
     if (event.entity === 'leads') {
       if (event.action === 'delete') {
@@ -41,6 +82,8 @@ export function webhookChanges(webhook: AmocrmWebhook): CrmChanges {
         continue;
       }
       touched.add(event.id);
+      if (event.action === 'update') updateStates.set(event.id, stateOf(event.id, event.fields));
+      else otherLeadEvents.add(event.id);
       const statusId = field(event.fields, 'status_id');
       const pipelineId = field(event.fields, 'pipeline_id');
       const at = Number(field(event.fields, 'updated_at') ?? field(event.fields, 'last_modified'));
@@ -58,7 +101,10 @@ export function webhookChanges(webhook: AmocrmWebhook): CrmChanges {
     } else if (event.entity === 'unsorted') {
       // An accepted unsorted lead names the real lead; it arrives as a lead event too, but not always.
       const leadId = field(event.fields, 'lead_id');
-      if (leadId && digits.test(leadId) && event.action !== 'delete') touched.add(leadId);
+      if (leadId && digits.test(leadId) && event.action !== 'delete') {
+        touched.add(leadId);
+        otherLeadEvents.add(leadId);
+      }
     }
   }
   return {
@@ -66,5 +112,6 @@ export function webhookChanges(webhook: AmocrmWebhook): CrmChanges {
     deletedDealIds: [...deleted],
     stageChanges,
     touchedContactIds: [...contacts],
+    updatedDeals: [...updateStates.values()].filter((state) => !otherLeadEvents.has(state.dealId) && !deleted.has(state.dealId)),
   };
 }

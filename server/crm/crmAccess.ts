@@ -18,7 +18,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { Database, Queryable } from '../storage/database.js';
 import type { CrmAccount, CrmAccountStore } from './crmAccounts.js';
 import type { CrmKind, CrmTokens } from './crmAdapter.js';
-import type { RequestPacer } from './requestPacer.js';
+import type { RequestPacer, RequestRate } from './requestPacer.js';
 
 export type TokenRefresher = (account: CrmAccount, refreshToken: string) => Promise<CrmTokens>;
 
@@ -29,8 +29,8 @@ export interface CrmAccessOptions {
   logger: Logger;
   metrics: Metrics;
   refresher(crm: CrmKind): TokenRefresher;
-  /** Spacing of requests to one account of this CRM (its rate limit). */
-  requestIntervalMs(crm: CrmKind): number;
+  /** The rate limit of one account of this CRM. */
+  requestRate(crm: CrmKind): RequestRate;
   /** Refresh this long before the access token expires. */
   refreshAheadMs?: number;
   /** How long the schedule is held off after a "too many requests" answer. */
@@ -84,7 +84,7 @@ export class CrmAccess {
   async callBeforeInstall<T>(crm: CrmKind, domain: string, send: () => Promise<T>): Promise<T> {
     const key = CrmAccess.paceKey(crm, domain);
     for (let attempt = 1; ; attempt += 1) {
-      await this.options.pacer.wait(key, this.options.requestIntervalMs(crm));
+      await this.options.pacer.wait(key, this.options.requestRate(crm));
       try {
         return await send();
       } catch (error) {
@@ -103,7 +103,7 @@ export class CrmAccess {
     let temporary = 0;
     const key = CrmAccess.paceKey(account.crm, account.domain);
     for (;;) {
-      await this.options.pacer.wait(key, this.options.requestIntervalMs(account.crm));
+      await this.options.pacer.wait(key, this.options.requestRate(account.crm));
       try {
         return await send(tokens.accessToken);
       } catch (error) {

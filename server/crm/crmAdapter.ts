@@ -8,6 +8,7 @@ import type { Router } from 'express';
 import type { FeatureDeps } from '../runtime.js';
 import type { CrmAccount, CrmAccountStore } from './crmAccounts.js';
 import type { CrmAccess } from './crmAccess.js';
+import type { RequestRate } from './requestPacer.js';
 import type { SourceFieldKey } from './sourceFields.js';
 
 export type CrmKind = 'amocrm' | 'bitrix24';
@@ -69,6 +70,21 @@ export interface CrmChanges {
   stageChanges: CrmStageChange[];
   /** Contacts added or changed: the deals linked to them may now match. */
   touchedContactIds: string[];
+  /**
+   * Deals whose only event is an update that shows the deal's state (source fields, amount, stage,
+   * responsible): when that state is exactly what we stored and wrote, the update is our own write
+   * coming back, and the deal is not read again.
+   */
+  updatedDeals: DealWebhookState[];
+}
+
+export interface DealWebhookState {
+  dealId: string;
+  fields: Partial<Record<SourceFieldKey, string>>;
+  amount: number | null;
+  stageId: string | null;
+  pipelineId: string | null;
+  responsibleUserId: string | null;
 }
 
 export interface DealFieldWrite {
@@ -118,8 +134,8 @@ export interface CrmServices {
 
 export interface CrmAdapter {
   readonly crm: CrmKind;
-  /** Spacing of requests to one account, from the CRM's rate limit and its configuration. */
-  readonly requestIntervalMs: number;
+  /** Requests one account may take, from the CRM's rate limit and its configuration. */
+  readonly requestRate: RequestRate;
   /** The CRM's routes: install callback, webhooks, uninstall. */
   routes(services: CrmServices): Router[];
   /** Reads a stored webhook body; a body that cannot be read throws (it was checked on receipt). */

@@ -14,7 +14,7 @@ import type { Feature, FeatureDeps, WorkerRegistration } from '../runtime.js';
 import { AccountUnavailableError, CrmAccess } from './crmAccess.js';
 import { CrmAccountStore, type CrmAccount } from './crmAccounts.js';
 import type { CrmAdapter, CrmAdapterFactory, CrmKind, CrmServices } from './crmAdapter.js';
-import { dealsOfContacts, markDealsDeleted, saveDeals, saveStageChanges, saveStages } from './dealStore.js';
+import { dealsOfContacts, markDealsDeleted, saveDeals, saveStageChanges, saveStages, unchangedSinceEnrichment } from './dealStore.js';
 import { enrichDeals } from './enrichment/enrichDeals.js';
 import { claimDeals, finishDeals, releaseDeals, touchDeals } from './enrichment/pendingDeals.js';
 import { LocalRequestPacer, RedisRequestPacer, type RequestPacer } from './requestPacer.js';
@@ -26,7 +26,7 @@ const CLAIM_BATCH = 250;
 /** A claim lapses after this long without being finished (the flush died). */
 const CLAIM_LEASE_MS = 10 * 60_000;
 /** Batches of one tenant in flight at once inside one flush. */
-const FLUSH_LANES = 2;
+const FLUSH_LANES = 3;
 const SWEEP_EVERY_MS = 60_000;
 /** How far back the install imports deals and stage changes, and the default lookback of a path. */
 export const HISTORY_DAYS = 90;
@@ -68,7 +68,7 @@ function runtimeFor(deps: FeatureDeps, factories: readonly CrmAdapterFactory[]):
     logger: deps.logger,
     metrics: deps.metrics,
     refresher: (crm) => (account, refreshToken) => adapterOf(crm).refreshTokens(account, refreshToken),
-    requestIntervalMs: (crm) => adapterOf(crm).requestIntervalMs,
+    requestRate: (crm) => adapterOf(crm).requestRate,
   });
   const delayMs = deps.config.enrichmentDelayMs;
   const scheduleFlush = async (tenantId: string) => {
@@ -122,7 +122,10 @@ async function processInbox(runtime: CrmRuntime, job: Job<InboxJob>): Promise<vo
     await markDealsDeleted(tx, account.tenantId, changes.deletedDealIds);
     await saveStageChanges(tx, account.tenantId, changes.stageChanges, 'webhook');
     const viaContacts = await dealsOfContacts(tx, account.tenantId, changes.touchedContactIds);
-    const dealIds = [...new Set([...changes.touchedDealIds, ...viaContacts])].filter((id) => !changes.deletedDealIds.includes(id));
+    const echoes = await unchangedSinceEnrichment(tx, account.tenantId, changes.updatedDeals);
+    const dealIds = [...new Set([...changes.touchedDealIds.filter((id) => !echoes.has(id)), ...viaContacts])].filter(
+      (id) => !changes.deletedDealIds.includes(id),
+    );
     await touchDeals(tx, account.tenantId, dealIds);
     await tx.query('UPDATE crm_inbox SET processed_at = now() WHERE id = $1', [job.data.inboxId]);
     return dealIds.length;

@@ -4,7 +4,7 @@
  * pipelines' stages. Every write is idempotent, so a webhook delivered twice changes nothing.
  */
 import type { Queryable } from '../storage/database.js';
-import type { CrmDeal, CrmStage, CrmStageChange } from './crmAdapter.js';
+import type { CrmDeal, CrmStage, CrmStageChange, DealWebhookState } from './crmAdapter.js';
 import type { DealMatch, SourceFieldKey } from './sourceFields.js';
 
 export interface StoredDealState {
@@ -74,14 +74,16 @@ export interface EnrichmentRecord {
   match: DealMatch;
   /** Every field value now ours in the deal (merged with what was written before). */
   writtenFields: Partial<Record<SourceFieldKey, string>>;
+  /** Every source-field value the deal holds after this enrichment, ours or not. */
+  fieldsSeen: Partial<Record<SourceFieldKey, string>>;
 }
 
 export async function recordEnrichment(db: Queryable, tenantId: string, records: readonly EnrichmentRecord[]): Promise<void> {
   if (records.length === 0) return;
   await db.query(
     `UPDATE deals SET visitor_id = r.visitor_id, match_method = r.method, match_confidence = r.confidence, match_reason = r.reason,
-       matched_at = COALESCE(deals.matched_at, now()), written_fields = r.written_fields, enriched_at = now()
-     FROM jsonb_to_recordset($2::jsonb) AS r(id text, visitor_id text, method text, confidence real, reason text, written_fields jsonb)
+       matched_at = COALESCE(deals.matched_at, now()), written_fields = r.written_fields, fields_seen = r.fields_seen, enriched_at = now()
+     FROM jsonb_to_recordset($2::jsonb) AS r(id text, visitor_id text, method text, confidence real, reason text, written_fields jsonb, fields_seen jsonb)
      WHERE deals.tenant_id = $1 AND deals.id = r.id`,
     [
       tenantId,
@@ -93,10 +95,53 @@ export async function recordEnrichment(db: Queryable, tenantId: string, records:
           confidence: record.match.confidence,
           reason: record.match.reason,
           written_fields: record.writtenFields,
+          fields_seen: record.fieldsSeen,
         })),
       ),
     ],
   );
+}
+
+/**
+ * Of these update webhooks, the deals they leave exactly as we last saw them after enriching —
+ * source fields, amount, stage, pipeline and responsible all equal: our own write coming back.
+ */
+export async function unchangedSinceEnrichment(db: Queryable, tenantId: string, states: readonly DealWebhookState[]): Promise<Set<string>> {
+  if (states.length === 0) return new Set();
+  const result = await db.query<{
+    id: string;
+    amount: string | number | null;
+    stage_id: string | null;
+    pipeline_id: string | null;
+    responsible_user_id: string | null;
+    fields_seen: Record<string, string>;
+  }>(
+    `SELECT id, amount, stage_id, pipeline_id, responsible_user_id, fields_seen FROM deals
+     WHERE tenant_id = $1 AND id = ANY($2::text[]) AND enriched_at IS NOT NULL AND NOT deleted`,
+    [tenantId, states.map((state) => state.dealId)],
+  );
+  const stored = new Map(result.rows.map((row) => [row.id, row]));
+  const unchanged = new Set<string>();
+  for (const state of states) {
+    const row = stored.get(state.dealId);
+    if (!row) continue;
+    const sameFields = (() => {
+      const keys = new Set([...Object.keys(state.fields), ...Object.keys(row.fields_seen)]);
+      for (const key of keys) if (state.fields[key as SourceFieldKey] !== row.fields_seen[key]) return false;
+      return true;
+    })();
+    const sameAmount = (row.amount === null ? null : Number(row.amount)) === state.amount;
+    if (
+      sameFields &&
+      sameAmount &&
+      row.stage_id === state.stageId &&
+      row.pipeline_id === state.pipelineId &&
+      row.responsible_user_id === state.responsibleUserId
+    ) {
+      unchanged.add(state.dealId);
+    }
+  }
+  return unchanged;
 }
 
 /** Before posting notes: a run that dies mid-post reads back instead of posting twice. */

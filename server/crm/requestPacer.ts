@@ -1,44 +1,45 @@
 /**
- * Keeps the requests to one CRM account at or under its rate, across every worker process.
+ * Keeps the requests to one CRM account within its rate limit, across every worker process.
  *
- * Each request reserves the next free slot on the account's schedule — slots `intervalMs` apart —
- * and waits for it (the "generic cell rate algorithm" of network shaping). Evenly spaced slots stay
- * under a per-second limit however the CRM counts its window (amoCRM's 7 req/s is checked on a
- * sliding window, and two bursts at a fixed window's edge would break it; counting limiters such as
- * rate-limiter-flexible's fixed windows allow exactly that). With Redis the schedule lives there,
- * shared by all workers, and Redis's own clock orders it; on the embedded defaults one process does
- * all the work, so the schedule lives in memory.
+ * Requests are spaced at least `intervalMs` apart, measured when they are sent: a request goes out
+ * only once the previous one to the same account left `intervalMs` ago, and the next may follow
+ * `intervalMs` after it. Evenly spaced requests stay under a per-second limit however the CRM counts
+ * it — amoCRM counts 7 per second on a sliding window; counting limiters with fixed windows (such as
+ * rate-limiter-flexible's) let 7 requests through at the end of one window and 7 at the start of the
+ * next, 14 within one second, and bursts bunch further on the way. Checking when sending (rather than
+ * reserving a slot in advance and sleeping until it) means a process whose event loop stalls sends
+ * late instead of sending right on top of the next request. The interval is a little longer than
+ * 1/rate, for the few milliseconds of jitter between our send and the CRM's count.
+ *
+ * With Redis the schedule lives there, shared by all workers, timed by Redis's own clock; on the
+ * embedded defaults one process does all the work, so the schedule lives in memory.
  */
 import type { Redis } from 'ioredis';
 
+export interface RequestRate {
+  /** Least time between two requests to one account. */
+  intervalMs: number;
+}
+
 export interface RequestPacer {
-  /** Resolves when the caller may send one request to `key`, whose requests are `intervalMs` apart. */
-  wait(key: string, intervalMs: number): Promise<void>;
-  /** Moves `key`'s schedule at least `delayMs` into the future (after a 429: let the CRM's window drain). */
+  /** Resolves when the caller may send one request to `key` (and counts it as sent). */
+  wait(key: string, rate: RequestRate): Promise<void>;
+  /** Sends nothing to `key` for `delayMs` (after a 429: let the CRM's window drain). */
   holdOff(key: string, delayMs: number): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** A slot `intervalMs` apart per key; returns how long the caller waits for its slot. */
-const reserveScript = `
+/** 0 when the request may go now (the next may go `interval` later), else how many ms to wait. */
+const acquireScript = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local held = redis.call('PTTL', KEYS[2])
+if held > 0 then return held end
 local interval = tonumber(ARGV[1])
-local next_free = tonumber(redis.call('GET', KEYS[1]) or '0')
-local slot = math.max(now, next_free)
-redis.call('SET', KEYS[1], slot + interval, 'PX', slot + interval - now + 60000)
-return slot - now
-`;
-
-const holdOffScript = `
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local until_ms = now + tonumber(ARGV[1])
-local next_free = tonumber(redis.call('GET', KEYS[1]) or '0')
-if until_ms > next_free then
-  redis.call('SET', KEYS[1], until_ms, 'PX', until_ms - now + 60000)
-end
+local next_at = tonumber(redis.call('GET', KEYS[1]) or '0')
+if now < next_at then return next_at - now end
+redis.call('SET', KEYS[1], now + interval, 'PX', interval + 60000)
 return 0
 `;
 
@@ -48,39 +49,60 @@ export class RedisRequestPacer implements RequestPacer {
     private readonly keyPrefix: string,
   ) {}
 
-  async wait(key: string, intervalMs: number): Promise<void> {
-    const waitMs = Number(await this.redis.eval(reserveScript, 1, this.keyPrefix + key, String(intervalMs)));
-    if (waitMs > 0) await sleep(waitMs);
+  async wait(key: string, rate: RequestRate): Promise<void> {
+    for (;;) {
+      const waitMs = Number(
+        await this.redis.eval(acquireScript, 2, `${this.keyPrefix}${key}`, `${this.keyPrefix}${key}:hold`, String(rate.intervalMs)),
+      );
+      if (waitMs <= 0) return;
+      await sleep(waitMs);
+    }
   }
 
   async holdOff(key: string, delayMs: number): Promise<void> {
-    await this.redis.eval(holdOffScript, 1, this.keyPrefix + key, String(Math.round(delayMs)));
+    const holdKey = `${this.keyPrefix}${key}:hold`;
+    const current = await this.redis.pttl(holdKey);
+    if (current < delayMs) await this.redis.set(holdKey, '1', 'PX', Math.max(1, Math.round(delayMs)));
   }
 }
 
 export class LocalRequestPacer implements RequestPacer {
-  private readonly nextFree = new Map<string, number>();
+  private readonly nextAt = new Map<string, number>();
+  private readonly heldUntil = new Map<string, number>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly pause: (ms: number) => Promise<void> = sleep,
+  ) {}
 
-  async wait(key: string, intervalMs: number): Promise<void> {
-    const now = this.now();
-    const slot = Math.max(now, this.nextFree.get(key) ?? 0);
-    this.nextFree.set(key, slot + intervalMs);
-    if (slot > now) await sleep(slot - now);
+  async wait(key: string, rate: RequestRate): Promise<void> {
+    for (;;) {
+      const waitMs = this.acquire(key, rate);
+      if (waitMs <= 0) return;
+      await this.pause(waitMs);
+    }
   }
 
   async holdOff(key: string, delayMs: number): Promise<void> {
     const until = this.now() + delayMs;
-    if (until > (this.nextFree.get(key) ?? 0)) this.nextFree.set(key, until);
+    if (until > (this.heldUntil.get(key) ?? 0)) this.heldUntil.set(key, until);
+  }
+
+  private acquire(key: string, rate: RequestRate): number {
+    const now = this.now();
+    const held = (this.heldUntil.get(key) ?? 0) - now;
+    if (held > 0) return held;
+    const next = this.nextAt.get(key) ?? 0;
+    if (now < next) return next - now;
+    this.nextAt.set(key, now + rate.intervalMs);
+    return 0;
   }
 }
 
 /**
- * The spacing for `perSecond` requests a second: a little over 1000/rate, so that timer and
- * network jitter of a few milliseconds cannot put rate+1 requests into one second of the CRM's
- * sliding window.
+ * `perSecond` requests a second as spacing: a little over 1000/rate ms, so that a few ms of jitter
+ * between our send and the CRM's count never puts one request too many into its second.
  */
-export function intervalForRate(perSecond: number, jitterMarginMs = 8): number {
-  return Math.ceil(1000 / perSecond) + jitterMarginMs;
+export function rateOf(perSecond: number, marginMs = 12): RequestRate {
+  return { intervalMs: Math.ceil(1000 / perSecond) + marginMs };
 }

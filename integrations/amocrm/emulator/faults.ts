@@ -8,6 +8,12 @@ export type FaultPlan = number | readonly boolean[];
 export interface FaultOptions {
   /** Seed of the generator behind probability plans. */
   seed: number;
+  /**
+   * API requests within the limit answered 429 anyway, as the gateway does (HTML, no Retry-After):
+   * a limit shared with other integrations or the account-wide cap (amocrm.md 3.3). Not counted as
+   * violations of this integration.
+   */
+  tooManyRequests: FaultPlan;
   /** API requests (after auth and rate limit) answered with `serverErrorStatus` instead. */
   serverError: FaultPlan;
   serverErrorStatus: 500 | 502 | 503 | 504;
@@ -25,6 +31,7 @@ export interface FaultOptions {
 
 export const noFaults: FaultOptions = {
   seed: 1,
+  tooManyRequests: 0,
   serverError: 0,
   serverErrorStatus: 502,
   slowResponse: 0,
@@ -47,11 +54,11 @@ function seededRandom(seed: number): () => number {
   };
 }
 
-type FaultKind = 'serverError' | 'slowResponse' | 'webhookDrop' | 'webhookDuplicate' | 'webhookDelay';
+type FaultKind = 'tooManyRequests' | 'serverError' | 'slowResponse' | 'webhookDrop' | 'webhookDuplicate' | 'webhookDelay';
 
 export class FaultInjector {
   private readonly random: () => number;
-  private readonly counts: Record<FaultKind, number> = { serverError: 0, slowResponse: 0, webhookDrop: 0, webhookDuplicate: 0, webhookDelay: 0 };
+  private readonly counts: Record<FaultKind, number> = { tooManyRequests: 0, serverError: 0, slowResponse: 0, webhookDrop: 0, webhookDuplicate: 0, webhookDelay: 0 };
 
   constructor(private readonly options: FaultOptions) {
     this.random = seededRandom(options.seed);

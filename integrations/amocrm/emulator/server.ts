@@ -209,6 +209,8 @@ export async function startAmocrmEmulator(startOptions: StartOptions = {}): Prom
     if (decision === 'allow' && accountLimiter) decision = accountLimiter.check(`account:${account.id}`);
     if (decision === 'blocked') return sendGatewayHtml(response, 403);
     if (decision === 'too_many') return sendGatewayHtml(response, 429);
+    state.rateLimit.accepted += 1;
+    if (faults.next('tooManyRequests')) return sendGatewayHtml(response, 429);
     if (account.paymentRequired) return sendProblem(response, 402, options.paymentRequiredDetail);
     if (faults.next('slowResponse')) await new Promise((resolve) => setTimeout(resolve, options.faults.slowResponseMs));
     if (faults.next('serverError')) return sendProblem(response, options.faults.serverErrorStatus, 'Injected fault');

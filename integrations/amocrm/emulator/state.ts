@@ -278,6 +278,8 @@ export interface RateLimitCounters {
   violations: number;
   /** Requests answered 403 because the integration was blocked. */
   blockedRequests: number;
+  /** Authenticated API requests the rate limit let through (benchmarks count requests made with it). */
+  accepted: number;
 }
 
 export class EmulatorState {
@@ -299,7 +301,7 @@ export class EmulatorState {
   readonly unsorted = new Map<string, UnsortedEntry>();
   /** `${accountId}:${clientId}` of integrations with `/leads/complex` duplicate control on. */
   readonly duplicateControl = new Set<string>();
-  readonly rateLimit: RateLimitCounters = { violations: 0, blockedRequests: 0 };
+  readonly rateLimit: RateLimitCounters = { violations: 0, blockedRequests: 0, accepted: 0 };
   private readonly nextIds: Record<IdKind, number> = { ...firstIds };
 
   nextId(kind: IdKind): number {

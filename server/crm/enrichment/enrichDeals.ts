@@ -106,7 +106,7 @@ export async function enrichDeals(context: EnrichmentContext, account: CrmAccoun
     for (const [key, value] of Object.entries(computed) as Array<[SourceFieldKey, string]>) {
       if (changes[key] !== undefined || deal.fields[key] === value) ours[key] = value;
     }
-    records.push({ dealId: deal.id, match, writtenFields: ours });
+    records.push({ dealId: deal.id, match, writtenFields: ours, fieldsSeen: { ...deal.fields, ...changes } });
     metrics.dealsEnriched.inc({ crm: account.crm, method: match.method });
     if (computed.lf_last_touch && !state?.noteAddedAt) {
       noteCandidates.push({ dealId: deal.id, text: dealNoteText(computed, match), attempted: Boolean(state?.noteAttemptedAt) });

@@ -6,7 +6,7 @@ import { RateLimiter } from '../../../integrations/amocrm/emulator/rateLimiter.j
 
 function limiter(overrides: Partial<typeof defaultEmulatorOptions.rateLimit> = {}) {
   const clock = createManualClock(0);
-  const counters = { violations: 0, blockedRequests: 0 };
+  const counters = { violations: 0, blockedRequests: 0, accepted: 0 };
   return { clock, counters, limiter: new RateLimiter(clock, { ...defaultEmulatorOptions.rateLimit, ...overrides }, counters) };
 }
 
