@@ -18,7 +18,7 @@ export interface RequestPacer {
   holdOff(key: string, delayMs: number): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A slot `intervalMs` apart per key; returns how long the caller waits for its slot. */
 const reserveScript = `
@@ -50,7 +50,7 @@ export class RedisRequestPacer implements RequestPacer {
 
   async wait(key: string, intervalMs: number): Promise<void> {
     const waitMs = Number(await this.redis.eval(reserveScript, 1, this.keyPrefix + key, String(intervalMs)));
-    if (waitMs > 0) await sleep(waitMs);
+    if (waitMs > 0) await realSleep(waitMs);
   }
 
   async holdOff(key: string, delayMs: number): Promise<void> {
@@ -61,13 +61,17 @@ export class RedisRequestPacer implements RequestPacer {
 export class LocalRequestPacer implements RequestPacer {
   private readonly nextFree = new Map<string, number>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** `now` and `sleep` are injectable so the schedule can be checked without waiting. */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly sleep: (ms: number) => Promise<void> = realSleep,
+  ) {}
 
   async wait(key: string, intervalMs: number): Promise<void> {
     const now = this.now();
     const slot = Math.max(now, this.nextFree.get(key) ?? 0);
     this.nextFree.set(key, slot + intervalMs);
-    if (slot > now) await sleep(slot - now);
+    if (slot > now) await this.sleep(slot - now);
   }
 
   async holdOff(key: string, delayMs: number): Promise<void> {
