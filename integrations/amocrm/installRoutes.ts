@@ -59,6 +59,9 @@ export function installAccount(referer: string, baseUrl: string | undefined): Ac
 }
 
 export function verifyUninstallSignature(clientSecret: string, clientUuid: string, accountId: string, signature: string): boolean {
+  // Buffer.from(..., 'hex') stops at the first non-hex character and drops an odd last digit, so
+  // the text itself must be exactly a SHA-256 in hex.
+  if (!/^[0-9a-f]{64}$/i.test(signature)) return false;
   const expected = createHmac('sha256', clientSecret).update(`${clientUuid}|${accountId}`).digest();
   const given = Buffer.from(signature, 'hex');
   return given.length === expected.length && timingSafeEqual(given, expected);

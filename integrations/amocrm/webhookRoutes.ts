@@ -31,6 +31,11 @@ export function amocrmWebhookRoutes(services: CrmServices): Router {
       }
       if (typeof request.body !== 'string') {
         count('malformed');
+        logger.warn('amoCRM webhook body refused', {
+          tenant: account.tenantId,
+          reason: 'not application/x-www-form-urlencoded',
+          contentType: String(request.headers['content-type'] ?? '(none)').slice(0, 100),
+        });
         throw new AppError(415, 'unsupported_media_type', 'amoCRM webhooks are application/x-www-form-urlencoded');
       }
       try {

@@ -6,7 +6,7 @@
  *   them (two batches in flight, so the account's request slots never sit idle);
  * - install set-up (`crm-setup`): fields, webhook subscription, stages, and the history import;
  * - a sweep (`crm-sweep`, every minute) restarts flushes for deals left waiting (an account that
- *   was blocked or re-authorised, a flush that gave up) and updates the account gauges.
+ *   was blocked or re-authorised, a flush that gave up).
  */
 import type { Redis } from 'ioredis';
 import { PermanentJobError, type Job } from '../queue/jobQueue.js';
@@ -61,6 +61,7 @@ function runtimeFor(deps: FeatureDeps, factories: readonly CrmAdapterFactory[]):
     return adapter;
   };
   const accounts = new CrmAccountStore(deps.db, deps.cipher);
+  deps.metrics.watchCrmAccounts(accounts);
   const access = new CrmAccess({
     db: deps.db,
     accounts,
@@ -205,16 +206,12 @@ async function setUp(runtime: CrmRuntime, job: Job<TenantJob>): Promise<void> {
 }
 
 async function sweep(runtime: CrmRuntime): Promise<void> {
-  const { deps, accounts } = runtime.services;
+  const { deps } = runtime.services;
   const waiting = await deps.db.query<{ tenant_id: string }>(
     `SELECT DISTINCT p.tenant_id FROM enrichment_pending p JOIN crm_accounts a ON a.tenant_id = p.tenant_id
      WHERE a.status = 'active' AND (p.claimed_until IS NULL OR p.claimed_until < now())`,
   );
   for (const row of waiting.rows) await runtime.scheduleFlush(row.tenant_id);
-  deps.metrics.crmAccountsNeedingReauth.reset();
-  for (const { crm, status, count } of await accounts.countByStatus()) {
-    if (status === 'needs_reauth') deps.metrics.crmAccountsNeedingReauth.set({ crm }, count);
-  }
   await scheduleSweep(deps);
 }
 

@@ -12,9 +12,14 @@ export type IdentityKind = 'phone' | 'email';
 /** Numbers written without a country code are read as this country's (the product's home market). */
 export const DEFAULT_PHONE_COUNTRY: CountryCode = 'RU';
 
+/**
+ * E.164, or undefined for what is not a real number. Valid, not merely possible: a form mask
+ * filled with zeros (`+7 (000) 000-00-00`) has the right length, and accepting it would stitch
+ * every visitor who typed it into one person.
+ */
 export function normalizePhone(raw: string, country: CountryCode = DEFAULT_PHONE_COUNTRY): string | undefined {
   const phone = parsePhoneNumberFromString(raw, country);
-  return phone?.isPossible() ? phone.number : undefined;
+  return phone?.isValid() ? phone.number : undefined;
 }
 
 export function normalizeEmail(raw: string): string | undefined {

@@ -9,6 +9,11 @@ export interface QueueDepthSource {
   depths(): Promise<Array<{ queue: string; state: string; count: number }>>;
 }
 
+export interface CrmAccountSource {
+  /** Installed CRM accounts by CRM and status; called on each scrape. */
+  countByStatus(): Promise<Array<{ crm: string; status: string; count: number }>>;
+}
+
 export class Metrics {
   readonly registry = new Registry();
 
@@ -63,12 +68,6 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  readonly crmAccountsNeedingReauth = new Gauge({
-    name: 'longfunnel_crm_accounts_needing_reauth',
-    help: 'Installed CRM accounts whose grant was revoked: a CRM admin must re-install; their work waits',
-    labelNames: ['crm'] as const,
-    registers: [this.registry],
-  });
 
   readonly dealsEnriched = new Counter({
     name: 'longfunnel_deals_enriched_total',
@@ -107,7 +106,11 @@ export class Metrics {
 
   readonly queueDepth: Gauge<'queue' | 'state'>;
 
+  readonly crmAccountsNeedingReauth: Gauge<'crm'>;
+
   private queueDepthSource: QueueDepthSource | undefined;
+
+  private crmAccountSource: CrmAccountSource | undefined;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'longfunnel_' });
@@ -126,10 +129,32 @@ export class Metrics {
         for (const { queue, state, count } of depths) this.set({ queue, state }, count);
       },
     });
+    // Read from the database at scrape time: the moment a grant is revoked (by whichever worker),
+    // and in every process, not only where a periodic job happens to run.
+    this.crmAccountsNeedingReauth = new Gauge({
+      name: 'longfunnel_crm_accounts_needing_reauth',
+      help: 'Installed CRM accounts whose grant was revoked: a CRM admin must re-install; their work waits (read at scrape time)',
+      labelNames: ['crm'] as const,
+      registers: [this.registry],
+      async collect() {
+        const source = metrics.crmAccountSource;
+        if (!source) return;
+        // An unreachable database must not break the whole scrape; /readyz reports it.
+        const counts = await source.countByStatus().catch(() => undefined);
+        if (!counts) return;
+        this.reset();
+        for (const { crm, status, count } of counts) this.inc({ crm }, status === 'needs_reauth' ? count : 0);
+      },
+    });
   }
 
   /** Makes scrapes report the depth of the given queues. */
   watchQueueDepth(source: QueueDepthSource): void {
     this.queueDepthSource = source;
+  }
+
+  /** Makes scrapes report the CRM accounts waiting for re-authorisation. */
+  watchCrmAccounts(source: CrmAccountSource): void {
+    this.crmAccountSource = source;
   }
 }

@@ -3,6 +3,8 @@
  * flow: what the integration tests and the benchmark start from.
  */
 import net from 'node:net';
+import { CrmAccountStore } from '../../server/crm/crmAccounts.js';
+import type { CrmTokens } from '../../server/crm/crmAdapter.js';
 import type { ManualClock } from '../../integrations/amocrm/emulator/clock.js';
 import type { EmulatorOptionOverrides } from '../../integrations/amocrm/emulator/options.js';
 import { startAmocrmEmulator, type AmocrmEmulator, type EmulatedAccount } from '../../integrations/amocrm/emulator/server.js';
@@ -35,7 +37,8 @@ export interface AmocrmWorld {
 
 export interface WorldOptions {
   emulator?: EmulatorOptionOverrides;
-  env?: Record<string, string>;
+  /** Added to LongFunnel's env; `undefined` removes a variable the world sets (e.g. AMOCRM_BASE_URL). */
+  env?: Record<string, string | undefined>;
 }
 
 /** The emulator's clock for integration tests: real time (its rate windows must pass as ours do), shiftable forward. */
@@ -56,8 +59,13 @@ export async function startAmocrmWorld(backendName: BackendName, options: WorldO
   const subdomain = 'acme';
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
-  const account = emulator.setupAccount({ subdomain, redirectUri: `${publicUrl}/oauth/amocrm/callback` });
-  const backend = await prepareBackend(backendName, {
+  // The integration is registered as an admin registers it: our callback and our "disabled" hook.
+  const account = emulator.setupAccount({
+    subdomain,
+    redirectUri: `${publicUrl}/oauth/amocrm/callback`,
+    disableHookUrl: `${publicUrl}/oauth/amocrm/uninstall`,
+  });
+  const env: Record<string, string | undefined> = {
     ADMIN_TOKEN,
     PORT: String(port),
     PUBLIC_URL: publicUrl,
@@ -67,7 +75,11 @@ export async function startAmocrmWorld(backendName: BackendName, options: WorldO
     AMOCRM_BASE_URL: `${emulator.url}/_accounts/{subdomain}`,
     ENRICHMENT_DELAY_MS: '100',
     ...options.env,
-  });
+  };
+  const backend = await prepareBackend(
+    backendName,
+    Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined)),
+  );
   const app = await startTestRuntime(backend.env);
   return {
     backend,
@@ -102,15 +114,52 @@ export async function installFromWidget(world: AmocrmWorld): Promise<{ tenantId:
   );
   const installed = rows[0];
   if (!installed) throw new Error('install stored no account');
+  await waitForSetUp(world, installed.tenant_id);
+  return { tenantId: installed.tenant_id, hookKey: installed.hook_key };
+}
+
+/** Waits until the install's set-up job has run (fields, webhook, history import). */
+export async function waitForSetUp(world: AmocrmWorld, tenantId: string): Promise<void> {
   await waitFor(
     'the install set-up (fields, webhook, history import)',
     async () => {
-      const setup = await world.app.runtime.deps.db.query<{ done: boolean }>("SELECT setup ? 'historyImportedAt' AS done FROM crm_accounts WHERE tenant_id = $1", [installed.tenant_id]);
+      const setup = await world.app.runtime.deps.db.query<{ done: boolean }>("SELECT setup ? 'historyImportedAt' AS done FROM crm_accounts WHERE tenant_id = $1", [tenantId]);
       return setup.rows[0]?.done === true;
     },
     30_000,
   );
-  return { tenantId: installed.tenant_id, hookKey: installed.hook_key };
+}
+
+/**
+ * The "site button" flow as a browser goes through it: the consent page of `consentUrl` (amoCRM's
+ * `https://www.amocrm.ru/oauth?...`, served by the emulator under `/_www`), a click on the world's
+ * account, and the emulator's 302 to our callback followed. Returns our callback's answer.
+ */
+export async function installThroughConsent(world: AmocrmWorld, consentUrl: string): Promise<Response> {
+  const consent = new URL(consentUrl);
+  const page = await fetch(`${world.emulator.url}/_www${consent.pathname}${consent.search}`);
+  if (page.status !== 200) throw new Error(`the consent page answered ${page.status}: ${await page.text()}`);
+  const html = await page.text();
+  const links = [...html.matchAll(/href="([^"]+)"/g)].map((match) => (match[1] ?? '').replaceAll('&#38;', '&'));
+  const grant = links.find((link) => new URL(link, world.emulator.url).searchParams.get('account') === world.subdomain);
+  if (!grant) throw new Error(`the consent page lists no link for ${world.subdomain}: ${html}`);
+  const granted = await fetch(new URL(grant, world.emulator.url), { redirect: 'manual' });
+  const location = granted.headers.get('location');
+  if (granted.status !== 302 || !location) throw new Error(`the grant answered ${granted.status} without a redirect`);
+  return fetch(location);
+}
+
+/** The tokens LongFunnel holds for a tenant, opened as the product opens them. */
+export async function storedTokens(world: AmocrmWorld, tenantId: string): Promise<CrmTokens | undefined> {
+  const { db, cipher } = world.app.runtime.deps;
+  return (await new CrmAccountStore(db, cipher).tokens(tenantId))?.tokens;
+}
+
+/** A sample's value in `/metrics`, 0 when the series is absent. `labels` as written there: `crm="amocrm",outcome="revoked"`. */
+export async function metricValue(world: AmocrmWorld, name: string, labels: string): Promise<number> {
+  const text = await (await fetch(`${world.app.url}/metrics`)).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}{${labels}} `));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }
 
 /** A lead's custom field values by field code, as the emulator stores them. */

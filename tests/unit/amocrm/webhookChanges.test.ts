@@ -1,0 +1,93 @@
+/** Every stored real amoCRM webhook body, read into the CRM-neutral changes the workers act on. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CrmChanges } from '../../../server/crm/crmAdapter.js';
+import { readAmocrmWebhook, webhookChanges, WebhookBodyError } from '../../../integrations/amocrm/webhookChanges.js';
+import { sharedDir } from '../../support/repoRoot.js';
+
+const samplesDir = path.join(sharedDir, 'data', 'payloads', 'amocrm');
+
+/** The body as sent; the one sample stored percent-decoded is encoded again (`+` was a space). */
+function sampleBody(file: string): string {
+  const sample = JSON.parse(fs.readFileSync(path.join(samplesDir, file), 'utf8')) as { raw_body?: string; raw_body_decoded?: string };
+  if (sample.raw_body !== undefined) return sample.raw_body;
+  const entries = (sample.raw_body_decoded ?? '').split('&').map((pair): [string, string] => {
+    const at = pair.indexOf('=');
+    return at < 0 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1).replace(/\+/g, ' ')];
+  });
+  return new URLSearchParams(entries).toString();
+}
+
+const none: CrmChanges = { touchedDealIds: [], deletedDealIds: [], stageChanges: [], touchedContactIds: [] };
+
+const expected: Record<string, CrmChanges> = {
+  // Companies arrive under `contacts` with type=company: no deal can match through them.
+  'company-webhook-delete.json': none,
+  // The contact bodies were stored cut before `type`: a contact is what amoCRM means without it.
+  'contact-webhook-add.json': { ...none, touchedContactIds: ['52171487'] },
+  'contact-webhook-update.json': { ...none, touchedContactIds: ['52171487'] },
+  'contact-webhook-restore.json': { ...none, touchedContactIds: ['52171487'] },
+  'contact-webhook-delete.json': none,
+  'lead-webhook-add.json': { ...none, touchedDealIds: ['40334183'] },
+  'lead-webhook-update.json': { ...none, touchedDealIds: ['40334183'] },
+  'lead-webhook-restore.json': { ...none, touchedDealIds: ['40334183'] },
+  'lead-webhook-responsible.json': { ...none, touchedDealIds: ['40337679'] },
+  'lead-webhook-delete.json': { ...none, deletedDealIds: ['52379505'] },
+  'lead-webhook-status.json': {
+    ...none,
+    touchedDealIds: ['40337679'],
+    stageChanges: [{ dealId: '40337679', pipelineId: '53218', fromStageId: '9931852', toStageId: '9931855', at: new Date(1457110201 * 1000) }],
+  },
+  // 2018 bodies have no updated_at: the move is dated by last_modified.
+  'lead-webhook-status-2018-custom-fields.json': {
+    ...none,
+    touchedDealIds: ['10701093'],
+    stageChanges: [{ dealId: '10701093', pipelineId: '9217056', fromStageId: '20067736', toStageId: '142', at: new Date(1539782664 * 1000) }],
+  },
+};
+
+test('when the samples are listed, then every one has an expectation here', () => {
+  assert.deepEqual(fs.readdirSync(samplesDir).filter((file) => file.endsWith('.json')).sort(), Object.keys(expected).sort());
+});
+
+for (const [file, want] of Object.entries(expected)) {
+  test(`when ${file} is read, then it yields exactly its deals, deletions, stage changes and contacts`, () => {
+    assert.deepEqual(webhookChanges(readAmocrmWebhook(sampleBody(file))), want);
+  });
+}
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+
+test('when one body adds and deletes the same lead, then it is deleted, not touched', () => {
+  const changes = webhookChanges(readAmocrmWebhook(form({ 'leads[add][0][id]': '7', 'leads[delete][0][id]': '7', 'leads[update][0][id]': '8' })));
+  assert.deepEqual(changes.touchedDealIds, ['8']);
+  assert.deepEqual(changes.deletedDealIds, ['7']);
+});
+
+test('when an unsorted lead is accepted, then the lead it became is touched; a declined one touches nothing', () => {
+  const accepted = webhookChanges(readAmocrmWebhook(form({ 'unsorted[add][0][id]': '1', 'unsorted[add][0][lead_id]': '55' })));
+  assert.deepEqual(accepted.touchedDealIds, ['55']);
+  const declined = webhookChanges(readAmocrmWebhook(form({ 'unsorted[delete][0][id]': '2', 'unsorted[delete][0][lead_id]': '56' })));
+  assert.deepEqual(declined.touchedDealIds, []);
+});
+
+test('when a status event lacks its time or pipeline, then the deal is touched but no stage change is invented', () => {
+  const changes = webhookChanges(readAmocrmWebhook(form({ 'leads[status][0][id]': '9', 'leads[status][0][status_id]': '142' })));
+  assert.deepEqual(changes.touchedDealIds, ['9']);
+  assert.deepEqual(changes.stageChanges, []);
+});
+
+const refused: Array<[string, string]> = [
+  ['an empty body', ''],
+  ['no events', form({ 'account[id]': '1', 'account[subdomain]': 'acme' })],
+  ['an event cut before its id', form({ 'leads[add][0][name]': 'Cut' })],
+  ['a non-numeric id', form({ 'leads[add][0][id]': '1;DROP' })],
+  ['a JSON body', JSON.stringify({ leads: { add: [{ id: 1 }] } })],
+];
+for (const [why, body] of refused) {
+  test(`when the body is ${why}, then it is refused as unreadable`, () => {
+    assert.throws(() => readAmocrmWebhook(body), WebhookBodyError);
+  });
+}
