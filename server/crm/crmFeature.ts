@@ -16,7 +16,7 @@ import { CrmAccountStore, type CrmAccount } from './crmAccounts.js';
 import type { CrmAdapter, CrmAdapterFactory, CrmKind, CrmServices } from './crmAdapter.js';
 import { dealsOfContacts, markDealsDeleted, saveDeals, saveStageChanges, saveStages, unchangedSinceEnrichment } from './dealStore.js';
 import { enrichDeals } from './enrichment/enrichDeals.js';
-import { claimDeals, finishDeals, releaseDeals, touchDeals } from './enrichment/pendingDeals.js';
+import { anyPending, claimDeals, finishDeals, releaseDeals, touchDeals } from './enrichment/pendingDeals.js';
 import { LocalRequestPacer, RedisRequestPacer, type RequestPacer } from './requestPacer.js';
 
 export const CRM_QUEUES = { inbox: 'crm-inbox', enrich: 'crm-enrich', setup: 'crm-setup', sweep: 'crm-sweep' } as const;
@@ -27,6 +27,10 @@ const CLAIM_BATCH = 250;
 const CLAIM_LEASE_MS = 10 * 60_000;
 /** Batches of one tenant in flight at once inside one flush. */
 const FLUSH_LANES = 3;
+/** How often a lane with nothing to claim looks again while deals still wait. */
+const LANE_POLL_MS = 200;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SWEEP_EVERY_MS = 60_000;
 /** How far back the install imports deals and stage changes, and the default lookback of a path. */
 export const HISTORY_DAYS = 90;
@@ -141,23 +145,36 @@ async function flush(runtime: CrmRuntime, job: Job<TenantJob>): Promise<void> {
   const connection = adapterFor(runtime, account).connect(account, runtime.services);
   const context = { db: deps.db, logger: deps.logger, metrics: deps.metrics, lookbackDays: HISTORY_DAYS };
   let enriched = 0;
+  // One lane failing stops the others: a failed flush is retried as a whole, never half-running.
+  let failure: unknown;
   const lane = async () => {
-    for (;;) {
-      const claim = await claimDeals(deps.db, account.tenantId, CLAIM_BATCH, CLAIM_LEASE_MS);
-      if (claim.dealIds.length === 0) return;
+    while (failure === undefined) {
+      const claim = await claimDeals(deps.db, account.tenantId, CLAIM_BATCH, CLAIM_LEASE_MS, deps.config.enrichmentDelayMs);
+      if (claim.dealIds.length === 0) {
+        // Deals still arriving, or in another lane's hands: stay until none waits at all.
+        if (!(await anyPending(deps.db, account.tenantId))) return;
+        await sleep(LANE_POLL_MS);
+        continue;
+      }
       try {
         const outcome = await enrichDeals(context, account, connection, claim.dealIds);
         await finishDeals(deps.db, account.tenantId, claim);
         enriched += outcome.read;
       } catch (error) {
+        failure ??= error;
         await releaseDeals(deps.db, account.tenantId, claim.dealIds);
-        throw error;
       }
     }
   };
-  try {
-    await Promise.all(Array.from({ length: FLUSH_LANES }, lane));
-  } catch (error) {
+  await Promise.all(
+    Array.from({ length: FLUSH_LANES }, () =>
+      lane().catch((error: unknown) => {
+        failure ??= error;
+      }),
+    ),
+  );
+  if (failure !== undefined) {
+    const error = failure;
     if (error instanceof AccountUnavailableError) {
       deps.logger.warn('enrichment waits: the CRM account cannot be worked on now', { tenant: account.tenantId, reason: error.message });
       return;

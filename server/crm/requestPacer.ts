@@ -103,6 +103,6 @@ export class LocalRequestPacer implements RequestPacer {
  * `perSecond` requests a second as spacing: a little over 1000/rate ms, so that a few ms of jitter
  * between our send and the CRM's count never puts one request too many into its second.
  */
-export function rateOf(perSecond: number, marginMs = 12): RequestRate {
+export function rateOf(perSecond: number, marginMs = 20): RequestRate {
   return { intervalMs: Math.ceil(1000 / perSecond) + marginMs };
 }

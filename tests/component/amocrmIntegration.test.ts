@@ -121,6 +121,7 @@ for (const backendName of testBackends()) {
 
     test('a deal without any visitor link counts as unmatched with the reason, and gets no note', async () => {
       const leadId = world.emulator.createLead(world.subdomain, { name: 'Walk-in' });
+      await waitFor('the deal marked in amoCRM', async () => leadFieldsByCode(world, leadOf(world, leadId))['LF_MATCH'] !== undefined);
       const row = await waitFor('the deal recorded as unmatched', async () => {
         const result = await db().query<{ match_method: string; match_reason: string }>(
           'SELECT match_method, match_reason FROM deals WHERE tenant_id = $1 AND id = $2 AND enriched_at IS NOT NULL',

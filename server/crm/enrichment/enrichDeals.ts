@@ -113,8 +113,11 @@ export async function enrichDeals(context: EnrichmentContext, account: CrmAccoun
     }
   }
 
-  await connection.writeDealFields(writes);
+  // Recorded before writing: the CRM announces our write at once, and the update webhook must
+  // find the deal as we are about to leave it to be recognised as our own. A write that fails
+  // leaves the deal pending; the values recorded as ours were never someone else's.
   await recordEnrichment(db, tenantId, records);
+  await connection.writeDealFields(writes);
 
   // A note posted by a run that died before recording it is found by reading back, not posted again.
   const attempted = noteCandidates.filter((note) => note.attempted).map((note) => note.dealId);

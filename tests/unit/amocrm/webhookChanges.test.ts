@@ -20,7 +20,7 @@ function sampleBody(file: string): string {
   return new URLSearchParams(entries).toString();
 }
 
-const none: CrmChanges = { touchedDealIds: [], deletedDealIds: [], stageChanges: [], touchedContactIds: [] };
+const none: CrmChanges = { touchedDealIds: [], deletedDealIds: [], stageChanges: [], touchedContactIds: [], updatedDeals: [] };
 
 const expected: Record<string, CrmChanges> = {
   // Companies arrive under `contacts` with type=company: no deal can match through them.
@@ -31,7 +31,12 @@ const expected: Record<string, CrmChanges> = {
   'contact-webhook-restore.json': { ...none, touchedContactIds: ['52171487'] },
   'contact-webhook-delete.json': none,
   'lead-webhook-add.json': { ...none, touchedDealIds: ['40334183'] },
-  'lead-webhook-update.json': { ...none, touchedDealIds: ['40334183'] },
+  // An update alone also says how the deal looks now, so our own writes coming back can be told apart.
+  'lead-webhook-update.json': {
+    ...none,
+    touchedDealIds: ['40334183'],
+    updatedDeals: [{ dealId: '40334183', fields: {}, amount: null, stageId: '9931849', pipelineId: '53218', responsibleUserId: '654094' }],
+  },
   'lead-webhook-restore.json': { ...none, touchedDealIds: ['40334183'] },
   'lead-webhook-responsible.json': { ...none, touchedDealIds: ['40337679'] },
   'lead-webhook-delete.json': { ...none, deletedDealIds: ['52379505'] },
