@@ -10,12 +10,11 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { createIntegration } from '../integrations/amocrm/emulator/accounts.js';
 import { systemClock } from '../integrations/amocrm/emulator/clock.js';
 import { startAmocrmEmulator } from '../integrations/amocrm/emulator/server.js';
 import { prepareBackend } from '../tests/support/backends.js';
 import { spawnLongfunnel } from '../tests/support/processes.js';
-import { freePort } from '../tests/support/amocrmWorld.js';
+import { enrichedLeadCount, freePort, importDeals, visitEveryone } from '../tests/support/amocrmWorld.js';
 import { ADMIN_TOKEN, createTestSite } from '../tests/support/tracking.js';
 
 const DEALS = Number(process.env.BENCH_DEALS ?? 10_000);
@@ -33,28 +32,6 @@ async function poll<T>(what: string, probe: () => Promise<T | undefined> | T | u
     if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
     await sleep(everyMs);
   }
-}
-
-/** Sends one page view per visitor, `concurrency` at a time. */
-async function visitEveryone(url: string, siteKey: string, visitors: string[], concurrency = 32): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < visitors.length) {
-      const visitor = visitors[next++] as string;
-      const landing = `https://shop.example/?utm_source=yandex&utm_medium=cpc&utm_campaign=bench_${next % 20}`;
-      const response = await fetch(`${url}/collect`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'text/plain;charset=UTF-8',
-          origin: 'https://shop.example',
-          'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36',
-        },
-        body: JSON.stringify({ v: 1, site: siteKey, type: 'pageview', visitor, visit: `${visitor}-v`, url: landing, landing, ts: Date.now() - 3_600_000 }),
-      });
-      if (response.status >= 300) throw new Error(`bench: /collect answered ${response.status}`);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
 export async function benchAmocrm(): Promise<void> {
@@ -92,42 +69,19 @@ export async function benchAmocrm(): Promise<void> {
     );
     const site = await createTestSite(url, { domain: 'shop.example', tenant_id: tenantId });
     const visitors = Array.from({ length: DEALS }, (_, index) => `bench-${createHash('sha1').update(String(index)).digest('hex').slice(0, 16)}`);
-    await visitEveryone(url, site.key, visitors);
+    await visitEveryone(url, site.key, visitors, 32);
     console.log(`amocrm bench: ${DEALS} deals, ${RATE} requests/s enforced by the emulator, PostgreSQL + Redis, loopback`);
 
-    // The deals arrive the way a bulk import does: another integration of the account (its own
-    // rate budget) posts them 250 per request, and amoCRM announces each request's deals in one
-    // webhook body.
-    const importer = createIntegration(emulator.state, { redirectUri: 'https://importer.example/cb', name: 'Importer' });
-    const importerToken = emulator.issueTokens('bench', importer.clientId).access_token;
+    // The deals arrive the way a bulk import does (see importDeals): 250 per request.
     const before = { ...emulator.state.rateLimit };
     const started = Date.now();
-    const leadIds: number[] = [];
-    for (let offset = 0; offset < DEALS; offset += READ_BATCH) {
-      const chunk = visitors.slice(offset, offset + READ_BATCH).map((visitor, index) => ({
-        name: `Deal ${offset + index}`,
-        price: 1000 + offset + index,
-        custom_fields_values: [{ field_code: 'LF_VISITOR_ID', values: [{ value: visitor }] }],
-      }));
-      const response = await fetch(`${emulator.url}/_accounts/bench/api/v4/leads`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${importerToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify(chunk),
-      });
-      if (response.status !== 200) throw new Error(`bench: creating deals answered ${response.status}: ${await response.text()}`);
-      const created = (await response.json()) as { _embedded: { leads: Array<{ id: number }> } };
-      leadIds.push(...created._embedded.leads.map((lead) => lead.id));
-      await sleep(Math.ceil(1000 / RATE) + 10); // the importer keeps to its own limit
-    }
+    const leadIds = await importDeals(emulator, 'bench', visitors);
     const importerRequests = Math.ceil(DEALS / READ_BATCH);
-    const fieldId = emulator.state.customFieldsOf(account.account.id).find((field) => field.code === 'LF_MATCH')?.id;
-    const notedLeads = () => new Set([...emulator.state.notes.values()].map((note) => note.entityId));
     let lastReport = Date.now();
     await poll(
       'every deal enriched',
       () => {
-        const noted = notedLeads();
-        const done = leadIds.filter((id) => noted.has(id) && emulator.state.leads.get(id)?.customFieldsValues.some((value) => value.fieldId === fieldId)).length;
+        const done = enrichedLeadCount(emulator, account.account.id, leadIds);
         if (Date.now() - lastReport > 10_000) {
           console.log(`  ... ${done}/${DEALS} enriched after ${((Date.now() - started) / 1000).toFixed(0)} s`);
           lastReport = Date.now();

@@ -34,6 +34,8 @@ export interface Config {
     requestsPerSecond: number;
     /** Leads per bulk PATCH and notes per POST. */
     batchSize: number;
+    /** A request to amoCRM that has not answered by then counts as failed (and is retried if safe). */
+    requestTimeoutMs: number;
   };
   /** How long touched deals collect before one bulk enrichment flush per tenant. */
   enrichmentDelayMs: number;
@@ -101,6 +103,7 @@ const schema = Joi.object({
     }),
   AMOCRM_REQUESTS_PER_SECOND: Joi.number().min(0.1).max(50).default(7),
   AMOCRM_BATCH_SIZE: Joi.number().integer().min(1).max(250).default(50),
+  AMOCRM_REQUEST_TIMEOUT_MS: Joi.number().integer().min(500).max(120_000).default(15_000),
   ENRICHMENT_DELAY_MS: Joi.number().integer().min(0).max(600_000).default(2_000),
   BITRIX24_CLIENT_ID: Joi.string().trim(),
   BITRIX24_CLIENT_SECRET: Joi.string().trim(),
@@ -190,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       baseUrl: value.AMOCRM_BASE_URL?.replace(/\/+$/, ''),
       requestsPerSecond: value.AMOCRM_REQUESTS_PER_SECOND,
       batchSize: value.AMOCRM_BATCH_SIZE,
+      requestTimeoutMs: value.AMOCRM_REQUEST_TIMEOUT_MS,
     }),
     enrichmentDelayMs: value.ENRICHMENT_DELAY_MS,
     bitrix24: Object.freeze({

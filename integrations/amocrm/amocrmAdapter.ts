@@ -34,15 +34,16 @@ export const createAmocrmAdapter: CrmAdapterFactory = (deps) => {
   const adapter: CrmAdapter = {
     crm: 'amocrm',
     requestRate: rateOf(config.amocrm.requestsPerSecond),
+    requestTimeoutMs: config.amocrm.requestTimeoutMs,
     routes: (services) => [amocrmInstallRoutes(services, settings), amocrmWebhookRoutes(services)],
     readWebhook: (body) => webhookChanges(readAmocrmWebhook(body)),
     refreshTokens: (account, refreshToken) =>
-      new AmocrmOAuthClient({ ...requireSettings(), baseUrl: baseUrlOf(account.domain), onResponse }).refresh(refreshToken),
+      new AmocrmOAuthClient({ ...requireSettings(), baseUrl: baseUrlOf(account.domain), timeoutMs: config.amocrm.requestTimeoutMs, onResponse }).refresh(refreshToken),
     connect: (account, services) =>
       new AmocrmConnection({
         account,
         access: services.access,
-        api: new AmocrmApi({ baseUrl: baseUrlOf(account.domain), onResponse }),
+        api: new AmocrmApi({ baseUrl: baseUrlOf(account.domain), timeoutMs: config.amocrm.requestTimeoutMs, onResponse }),
         webhookUrl: `${config.publicUrl}/webhooks/amocrm/${account.hookKey}`,
         writeBatchSize: config.amocrm.batchSize,
         readBatchSize: READ_BATCH,

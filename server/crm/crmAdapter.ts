@@ -136,6 +136,8 @@ export interface CrmAdapter {
   readonly crm: CrmKind;
   /** Requests one account may take, from the CRM's rate limit and its configuration. */
   readonly requestRate: RequestRate;
+  /** How long one request may take; a write whose answer never came is read back after twice this. */
+  readonly requestTimeoutMs: number;
   /** The CRM's routes: install callback, webhooks, uninstall. */
   routes(services: CrmServices): Router[];
   /** Reads a stored webhook body; a body that cannot be read throws (it was checked on receipt). */

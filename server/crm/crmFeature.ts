@@ -16,7 +16,7 @@ import { CrmAccountStore, type CrmAccount } from './crmAccounts.js';
 import type { CrmAdapter, CrmAdapterFactory, CrmKind, CrmServices } from './crmAdapter.js';
 import { dealsOfContacts, markDealsDeleted, saveDeals, saveStageChanges, saveStages, unchangedSinceEnrichment } from './dealStore.js';
 import { enrichDeals } from './enrichment/enrichDeals.js';
-import { anyPending, claimDeals, finishDeals, releaseDeals, touchDeals } from './enrichment/pendingDeals.js';
+import { anyUnclaimed, claimDeals, deferDeals, finishDeals, releaseDeals, touchDeals } from './enrichment/pendingDeals.js';
 import { LocalRequestPacer, RedisRequestPacer, type RequestPacer } from './requestPacer.js';
 
 export const CRM_QUEUES = { inbox: 'crm-inbox', enrich: 'crm-enrich', setup: 'crm-setup', sweep: 'crm-sweep' } as const;
@@ -46,7 +46,8 @@ interface InboxJob extends TenantJob {
 interface CrmRuntime {
   services: CrmServices;
   adapters: Map<CrmKind, CrmAdapter>;
-  scheduleFlush(tenantId: string): Promise<void>;
+  /** A flush after the enrichment delay (or `delayMs`), one per tenant per window. */
+  scheduleFlush(tenantId: string, delayMs?: number): Promise<void>;
 }
 
 const runtimes = new WeakMap<FeatureDeps, CrmRuntime>();
@@ -76,10 +77,10 @@ function runtimeFor(deps: FeatureDeps, factories: readonly CrmAdapterFactory[]):
     requestRate: (crm) => adapterOf(crm).requestRate,
   });
   const delayMs = deps.config.enrichmentDelayMs;
-  const scheduleFlush = async (tenantId: string) => {
+  const scheduleFlush = async (tenantId: string, after = delayMs) => {
     // One flush per tenant per window: touches within the window join it; later ones start the next.
-    const window = Math.floor(Date.now() / Math.max(delayMs, 1));
-    await deps.queue.add<TenantJob>(CRM_QUEUES.enrich, 'flush', { tenantId }, { jobId: `flush-${tenantId}-${window}`, delayMs });
+    const window = Math.floor((Date.now() + after) / Math.max(delayMs, 1));
+    await deps.queue.add<TenantJob>(CRM_QUEUES.enrich, 'flush', { tenantId }, { jobId: `flush-${tenantId}-${window}`, delayMs: after });
   };
   const services: CrmServices = {
     deps,
@@ -143,7 +144,10 @@ async function flush(runtime: CrmRuntime, job: Job<TenantJob>): Promise<void> {
   const account = await activeAccount(runtime, job.data.tenantId);
   if (!account) return; // its deals stay pending until it is active again
   const connection = adapterFor(runtime, account).connect(account, runtime.services);
-  const context = { db: deps.db, logger: deps.logger, metrics: deps.metrics, lookbackDays: HISTORY_DAYS };
+  const adapter = adapterFor(runtime, account);
+  const noteReadBackAfterMs = 2 * adapter.requestTimeoutMs;
+  const context = { db: deps.db, logger: deps.logger, metrics: deps.metrics, lookbackDays: HISTORY_DAYS, noteReadBackAfterMs };
+  let deferredAny = false;
   let enriched = 0;
   // One lane failing stops the others: a failed flush is retried as a whole, never half-running.
   let failure: unknown;
@@ -152,13 +156,15 @@ async function flush(runtime: CrmRuntime, job: Job<TenantJob>): Promise<void> {
       const claim = await claimDeals(deps.db, account.tenantId, CLAIM_BATCH, CLAIM_LEASE_MS, deps.config.enrichmentDelayMs);
       if (claim.dealIds.length === 0) {
         // Deals still arriving, or in another lane's hands: stay until none waits at all.
-        if (!(await anyPending(deps.db, account.tenantId))) return;
+        if (!(await anyUnclaimed(deps.db, account.tenantId))) return;
         await sleep(LANE_POLL_MS);
         continue;
       }
       try {
         const outcome = await enrichDeals(context, account, connection, claim.dealIds);
-        await finishDeals(deps.db, account.tenantId, claim);
+        await finishDeals(deps.db, account.tenantId, claim, claim.dealIds.filter((id) => !outcome.deferred.includes(id)));
+        await deferDeals(deps.db, account.tenantId, outcome.deferred, noteReadBackAfterMs);
+        deferredAny ||= outcome.deferred.length > 0;
         enriched += outcome.read;
       } catch (error) {
         failure ??= error;
@@ -181,6 +187,7 @@ async function flush(runtime: CrmRuntime, job: Job<TenantJob>): Promise<void> {
     }
     throw error;
   }
+  if (deferredAny) await runtime.scheduleFlush(account.tenantId, noteReadBackAfterMs + 1_000);
   if (enriched > 0) deps.logger.info('deals enriched', { tenant: account.tenantId, crm: account.crm, deals: enriched });
 }
 

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { CrmAccountStore } from '../../server/crm/crmAccounts.js';
 import type { CrmTokens } from '../../server/crm/crmAdapter.js';
+import { createIntegration } from '../../integrations/amocrm/emulator/accounts.js';
 import type { ManualClock } from '../../integrations/amocrm/emulator/clock.js';
 import type { EmulatorOptionOverrides } from '../../integrations/amocrm/emulator/options.js';
 import { startAmocrmEmulator, type AmocrmEmulator, type EmulatedAccount } from '../../integrations/amocrm/emulator/server.js';
@@ -177,4 +178,64 @@ export function leadOf(world: AmocrmWorld, leadId: number): Lead {
 
 export function notesOf(world: AmocrmWorld, leadId: number) {
   return [...world.emulator.state.notes.values()].filter((note) => note.entityId === leadId);
+}
+
+const browserHeaders = {
+  'content-type': 'text/plain;charset=UTF-8',
+  origin: 'https://shop.example',
+  'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36',
+};
+
+/** One landing page view an hour ago for each visitor, `concurrency` at a time, as browsers send them. */
+export async function visitEveryone(baseUrl: string, siteKey: string, visitors: readonly string[], concurrency = 16): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < visitors.length) {
+      const index = next++;
+      const visitor = visitors[index] as string;
+      const landing = `https://shop.example/?utm_source=yandex&utm_medium=cpc&utm_campaign=load_${index % 20}`;
+      const response = await fetch(`${baseUrl}/collect`, {
+        method: 'POST',
+        headers: browserHeaders,
+        body: JSON.stringify({ v: 1, site: siteKey, type: 'pageview', visitor, visit: `${visitor}-v`, url: landing, landing, ts: Date.now() - 3_600_000 }),
+      });
+      if (response.status >= 300) throw new Error(`/collect answered ${response.status}: ${await response.text()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+/**
+ * Creates one deal per visitor, carrying its visitor id, the way a bulk import does: another
+ * integration of the account (with its own rate budget) posts them 250 per request, keeping to its
+ * limit, and amoCRM announces each request's deals in one webhook body. Returns the lead ids.
+ */
+export async function importDeals(emulator: AmocrmEmulator, subdomain: string, visitors: readonly string[]): Promise<number[]> {
+  const importer = createIntegration(emulator.state, { redirectUri: 'https://importer.example/cb', name: 'Importer' });
+  const token = emulator.issueTokens(subdomain, importer.clientId).access_token;
+  const leadIds: number[] = [];
+  for (let offset = 0; offset < visitors.length; offset += 250) {
+    const chunk = visitors.slice(offset, offset + 250).map((visitor, index) => ({
+      name: `Deal ${offset + index}`,
+      price: 1000 + offset + index,
+      custom_fields_values: [{ field_code: 'LF_VISITOR_ID', values: [{ value: visitor }] }],
+    }));
+    const response = await fetch(`${emulator.url}/_accounts/${subdomain}/api/v4/leads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(chunk),
+    });
+    if (response.status !== 200) throw new Error(`creating deals answered ${response.status}: ${await response.text()}`);
+    const created = (await response.json()) as { _embedded: { leads: Array<{ id: number }> } };
+    leadIds.push(...created._embedded.leads.map((lead) => lead.id));
+    await new Promise((resolve) => setTimeout(resolve, 160)); // the importer keeps to its own 7 requests/s
+  }
+  return leadIds;
+}
+
+/** Leads of `leadIds` that have LongFunnel's match field and at least one note. */
+export function enrichedLeadCount(emulator: AmocrmEmulator, accountId: number, leadIds: readonly number[]): number {
+  const fieldId = emulator.state.customFieldsOf(accountId).find((field) => field.code === 'LF_MATCH')?.id;
+  const noted = new Set([...emulator.state.notes.values()].map((note) => note.entityId));
+  return leadIds.filter((id) => noted.has(id) && emulator.state.leads.get(id)?.customFieldsValues.some((value) => value.fieldId === fieldId)).length;
 }

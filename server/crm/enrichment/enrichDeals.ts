@@ -21,6 +21,8 @@ export interface EnrichmentContext {
   metrics: Metrics;
   /** Visits older than this before the deal's creation are not part of its path. */
   lookbackDays: number;
+  /** A note posted without an answer is looked for only this long after (the CRM may still apply it). */
+  noteReadBackAfterMs: number;
 }
 
 export interface BatchOutcome {
@@ -28,6 +30,8 @@ export interface BatchOutcome {
   missing: number;
   written: number;
   notes: number;
+  /** Deals whose note may be on its way from an earlier attempt: they come back after `noteReadBackAfterMs`. */
+  deferred: string[];
 }
 
 async function matchDeals(context: EnrichmentContext, account: CrmAccount, connection: CrmConnection, deals: readonly CrmDeal[]): Promise<Map<string, DealMatch>> {
@@ -92,7 +96,7 @@ export async function enrichDeals(context: EnrichmentContext, account: CrmAccoun
 
   const writes: DealFieldWrite[] = [];
   const records: EnrichmentRecord[] = [];
-  const noteCandidates: Array<{ dealId: string; text: string; attempted: boolean }> = [];
+  const noteCandidates: Array<{ dealId: string; text: string; attemptedAt: Date | null }> = [];
   for (const deal of deals) {
     const match = matches.get(deal.id) as DealMatch;
     const path = visits.get(deal.id) ?? [];
@@ -109,7 +113,7 @@ export async function enrichDeals(context: EnrichmentContext, account: CrmAccoun
     records.push({ dealId: deal.id, match, writtenFields: ours, fieldsSeen: { ...deal.fields, ...changes } });
     metrics.dealsEnriched.inc({ crm: account.crm, method: match.method });
     if (computed.lf_last_touch && !state?.noteAddedAt) {
-      noteCandidates.push({ dealId: deal.id, text: dealNoteText(computed, match), attempted: Boolean(state?.noteAttemptedAt) });
+      noteCandidates.push({ dealId: deal.id, text: dealNoteText(computed, match), attemptedAt: state?.noteAttemptedAt ?? null });
     }
   }
 
@@ -119,14 +123,17 @@ export async function enrichDeals(context: EnrichmentContext, account: CrmAccoun
   await recordEnrichment(db, tenantId, records);
   await connection.writeDealFields(writes);
 
-  // A note posted by a run that died before recording it is found by reading back, not posted again.
-  const attempted = noteCandidates.filter((note) => note.attempted).map((note) => note.dealId);
+  // A note posted by a run that failed before its answer came is found by reading back, not posted
+  // again — once the CRM had time to apply a request that was still on its way.
+  const readBackFrom = Date.now() - context.noteReadBackAfterMs;
+  const deferred = noteCandidates.filter((note) => note.attemptedAt && note.attemptedAt.getTime() > readBackFrom).map((note) => note.dealId);
+  const attempted = noteCandidates.filter((note) => note.attemptedAt && note.attemptedAt.getTime() <= readBackFrom).map((note) => note.dealId);
   const alreadyThere = attempted.length > 0 ? await connection.dealsWithOurNote(attempted) : new Set<string>();
   await markNotesAdded(db, tenantId, [...alreadyThere]);
-  const notes = noteCandidates.filter((note) => !alreadyThere.has(note.dealId));
+  const notes = noteCandidates.filter((note) => !alreadyThere.has(note.dealId) && !deferred.includes(note.dealId));
   await markNotesAttempted(db, tenantId, notes.map((note) => note.dealId));
   await connection.addDealNotes(notes);
   await markNotesAdded(db, tenantId, notes.map((note) => note.dealId));
 
-  return { read: deals.length, missing: missing.length, written: writes.length, notes: notes.length };
+  return { read: deals.length, missing: missing.length, written: writes.length, notes: notes.length, deferred };
 }

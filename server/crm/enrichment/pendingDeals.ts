@@ -63,10 +63,19 @@ export async function releaseDeals(db: Queryable, tenantId: string, dealIds: rea
   await db.query('UPDATE enrichment_pending SET claimed_until = NULL WHERE tenant_id = $1 AND deal_id = ANY($2::text[])', [tenantId, dealIds]);
 }
 
-/** Whether any deal of the tenant waits, claimed by another flush or not. */
-export async function anyPending(db: Queryable, tenantId: string): Promise<boolean> {
-  const result = await db.query('SELECT 1 FROM enrichment_pending WHERE tenant_id = $1 LIMIT 1', [tenantId]);
+/** Whether any deal of the tenant waits unclaimed (still arriving, or not yet full batch). */
+export async function anyUnclaimed(db: Queryable, tenantId: string): Promise<boolean> {
+  const result = await db.query('SELECT 1 FROM enrichment_pending WHERE tenant_id = $1 AND (claimed_until IS NULL OR claimed_until < now()) LIMIT 1', [tenantId]);
   return result.rows.length > 0;
+}
+
+/** Keeps deals out of every flush for `delayMs` (their turn comes again after it). */
+export async function deferDeals(db: Queryable, tenantId: string, dealIds: readonly string[], delayMs: number): Promise<void> {
+  if (dealIds.length === 0) return;
+  await db.query(
+    `UPDATE enrichment_pending SET claimed_until = now() + ($3::int * interval '1 millisecond') WHERE tenant_id = $1 AND deal_id = ANY($2::text[])`,
+    [tenantId, dealIds, Math.round(delayMs)],
+  );
 }
 
 export async function pendingCount(db: Queryable, tenantId: string): Promise<number> {
