@@ -33,7 +33,8 @@ export const createAmocrmAdapter: CrmAdapterFactory = (deps) => {
 
   const adapter: CrmAdapter = {
     crm: 'amocrm',
-    requestIntervalMs: intervalForRate(config.amocrm.requestsPerSecond),
+    // amoCRM checks its rate on a sliding window: evenly spaced, no burst.
+    pace: { intervalMs: intervalForRate(config.amocrm.requestsPerSecond), burst: 1 },
     routes: (services) => [amocrmInstallRoutes(services, settings), amocrmWebhookRoutes(services)],
     readWebhook: (body) => webhookChanges(readAmocrmWebhook(body)),
     refreshTokens: (account, refreshToken) =>

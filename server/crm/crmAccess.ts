@@ -18,7 +18,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { Database, Queryable } from '../storage/database.js';
 import type { CrmAccount, CrmAccountStore } from './crmAccounts.js';
 import type { CrmKind, CrmTokens } from './crmAdapter.js';
-import type { RequestPacer } from './requestPacer.js';
+import type { Pace, RequestPacer } from './requestPacer.js';
 
 export type TokenRefresher = (account: CrmAccount, refreshToken: string) => Promise<CrmTokens>;
 
@@ -30,7 +30,7 @@ export interface CrmAccessOptions {
   metrics: Metrics;
   refresher(crm: CrmKind): TokenRefresher;
   /** Spacing of requests to one account of this CRM (its rate limit). */
-  requestIntervalMs(crm: CrmKind): number;
+  pace(crm: CrmKind): Pace;
   /** Refresh this long before the access token expires. */
   refreshAheadMs?: number;
   /** How long the schedule is held off after a "too many requests" answer. */
@@ -84,13 +84,13 @@ export class CrmAccess {
   async callBeforeInstall<T>(crm: CrmKind, domain: string, send: () => Promise<T>): Promise<T> {
     const key = CrmAccess.paceKey(crm, domain);
     for (let attempt = 1; ; attempt += 1) {
-      await this.options.pacer.wait(key, this.options.requestIntervalMs(crm));
+      await this.options.pacer.wait(key, this.options.pace(crm));
       try {
         return await send();
       } catch (error) {
         if (!(error instanceof CrmError) || error.failure.code !== 'RATE_LIMITED' || attempt >= 3) throw error;
         this.options.metrics.crmRateLimited.inc({ crm });
-        await this.options.pacer.holdOff(key, this.rateLimitPauseMs);
+        await this.options.pacer.holdOff(key, this.rateLimitPauseMs, this.options.pace(crm));
       }
     }
   }
@@ -103,7 +103,7 @@ export class CrmAccess {
     let temporary = 0;
     const key = CrmAccess.paceKey(account.crm, account.domain);
     for (;;) {
-      await this.options.pacer.wait(key, this.options.requestIntervalMs(account.crm));
+      await this.options.pacer.wait(key, this.options.pace(account.crm));
       try {
         return await send(tokens.accessToken);
       } catch (error) {
@@ -117,7 +117,7 @@ export class CrmAccess {
             tenant: account.tenantId,
             pauseMs: this.rateLimitPauseMs,
           });
-          await this.options.pacer.holdOff(key, this.rateLimitPauseMs * Math.min(rateLimited, 4));
+          await this.options.pacer.holdOff(key, this.rateLimitPauseMs * Math.min(rateLimited, 4), this.options.pace(account.crm));
           continue;
         }
         if (code === 'BLOCKED') this.options.metrics.crmRateLimited.inc({ crm: account.crm });

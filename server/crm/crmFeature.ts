@@ -68,7 +68,7 @@ function runtimeFor(deps: FeatureDeps, factories: readonly CrmAdapterFactory[]):
     logger: deps.logger,
     metrics: deps.metrics,
     refresher: (crm) => (account, refreshToken) => adapterOf(crm).refreshTokens(account, refreshToken),
-    requestIntervalMs: (crm) => adapterOf(crm).requestIntervalMs,
+    pace: (crm) => adapterOf(crm).pace,
   });
   const delayMs = deps.config.enrichmentDelayMs;
   const scheduleFlush = async (tenantId: string) => {

@@ -8,27 +8,44 @@
  * rate-limiter-flexible's fixed windows allow exactly that). With Redis the schedule lives there,
  * shared by all workers, and Redis's own clock orders it; on the embedded defaults one process does
  * all the work, so the schedule lives in memory.
+ *
+ * A CRM whose limit is a leaky bucket (Bitrix24: 50 requests, draining 2 a second) may be sent a
+ * burst: with `burst` B the schedule may be booked up to B-1 slots ahead of now, which is exactly a
+ * bucket of B draining one request per interval. `burst` 1 is the even spacing above.
  */
 import type { Redis } from 'ioredis';
 
+/** How requests to one account are spaced. */
+export interface Pace {
+  intervalMs: number;
+  /** Requests that may go at once after a quiet period (1: evenly spaced only). */
+  burst: number;
+}
+
 export interface RequestPacer {
-  /** Resolves when the caller may send one request to `key`, whose requests are `intervalMs` apart. */
-  wait(key: string, intervalMs: number): Promise<void>;
-  /** Moves `key`'s schedule at least `delayMs` into the future (after a 429: let the CRM's window drain). */
-  holdOff(key: string, delayMs: number): Promise<void>;
+  /** Resolves when the caller may send one request to `key`. */
+  wait(key: string, pace: Pace): Promise<void>;
+  /** No request to `key` for at least `delayMs` (after a "too many requests": let the CRM's bucket drain). */
+  holdOff(key: string, delayMs: number, pace: Pace): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** A slot `intervalMs` apart per key; returns how long the caller waits for its slot. */
+/** How far ahead of now the schedule may be booked. */
+function aheadMs(pace: Pace): number {
+  return Math.max(0, Math.floor(pace.burst) - 1) * pace.intervalMs;
+}
+
+/** The key holds the schedule's next free slot; returns how long the caller waits for its slot. */
 const reserveScript = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local interval = tonumber(ARGV[1])
+local ahead = tonumber(ARGV[2])
 local next_free = tonumber(redis.call('GET', KEYS[1]) or '0')
 local slot = math.max(now, next_free)
 redis.call('SET', KEYS[1], slot + interval, 'PX', slot + interval - now + 60000)
-return slot - now
+return math.max(0, slot - ahead - now)
 `;
 
 const holdOffScript = `
@@ -48,13 +65,14 @@ export class RedisRequestPacer implements RequestPacer {
     private readonly keyPrefix: string,
   ) {}
 
-  async wait(key: string, intervalMs: number): Promise<void> {
-    const waitMs = Number(await this.redis.eval(reserveScript, 1, this.keyPrefix + key, String(intervalMs)));
+  async wait(key: string, pace: Pace): Promise<void> {
+    const waitMs = Number(await this.redis.eval(reserveScript, 1, this.keyPrefix + key, String(pace.intervalMs), String(aheadMs(pace))));
     if (waitMs > 0) await sleep(waitMs);
   }
 
-  async holdOff(key: string, delayMs: number): Promise<void> {
-    await this.redis.eval(holdOffScript, 1, this.keyPrefix + key, String(Math.round(delayMs)));
+  async holdOff(key: string, delayMs: number, pace: Pace): Promise<void> {
+    // The slots a burst may book ahead are used up too, or the whole burst would follow the pause.
+    await this.redis.eval(holdOffScript, 1, this.keyPrefix + key, String(Math.round(delayMs + aheadMs(pace))));
   }
 }
 
@@ -63,15 +81,16 @@ export class LocalRequestPacer implements RequestPacer {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async wait(key: string, intervalMs: number): Promise<void> {
+  async wait(key: string, pace: Pace): Promise<void> {
     const now = this.now();
     const slot = Math.max(now, this.nextFree.get(key) ?? 0);
-    this.nextFree.set(key, slot + intervalMs);
-    if (slot > now) await sleep(slot - now);
+    this.nextFree.set(key, slot + pace.intervalMs);
+    const waitMs = slot - aheadMs(pace) - now;
+    if (waitMs > 0) await sleep(waitMs);
   }
 
-  async holdOff(key: string, delayMs: number): Promise<void> {
-    const until = this.now() + delayMs;
+  async holdOff(key: string, delayMs: number, pace: Pace): Promise<void> {
+    const until = this.now() + delayMs + aheadMs(pace);
     if (until > (this.nextFree.get(key) ?? 0)) this.nextFree.set(key, until);
   }
 }

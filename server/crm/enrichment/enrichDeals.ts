@@ -4,13 +4,25 @@
  * visitor (its visitor-id field first, then contact phone/e-mail against visitors' identities),
  * computing the source fields from that visitor's visits, and writing only what changed and is
  * ours to write, in bulk. One short note per deal, never twice — also when a run dies mid-post.
+ * A deal read in another stage than our copy records the stage change (for CRMs whose webhooks
+ * only say "changed", see `CrmDeal.stageChangedAt`).
  */
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Queryable } from '../../storage/database.js';
 import type { CrmAccount } from '../crmAccounts.js';
 import type { CrmConnection, CrmDeal, DealFieldWrite } from '../crmAdapter.js';
-import { dealStates, markDealsDeleted, markNotesAdded, markNotesAttempted, recordEnrichment, saveDeals, type EnrichmentRecord } from '../dealStore.js';
+import {
+  dealStates,
+  markDealsDeleted,
+  markNotesAdded,
+  markNotesAttempted,
+  recordEnrichment,
+  saveDeals,
+  saveStageChanges,
+  stageChangesOnRead,
+  type EnrichmentRecord,
+} from '../dealStore.js';
 import { hashOf, hasIdentities, visitorsByIdentity } from '../identities.js';
 import { dealNoteText, dealSourceValues, matchConfidence, valuesToWrite, type DealMatch, type SourceFieldKey } from '../sourceFields.js';
 import { visitsForDeals } from './dealVisits.js';
@@ -83,6 +95,7 @@ export async function enrichDeals(context: EnrichmentContext, account: CrmAccoun
   const deals = await connection.readDeals(dealIds);
   const found = new Set(deals.map((deal) => deal.id));
   const missing = dealIds.filter((id) => !found.has(id));
+  await saveStageChanges(db, tenantId, await stageChangesOnRead(db, tenantId, deals), 'webhook');
   await saveDeals(db, tenantId, deals);
   await markDealsDeleted(db, tenantId, missing);
 

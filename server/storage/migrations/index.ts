@@ -5,10 +5,11 @@
 import { m0001JobsTable } from './0001_jobs.js';
 import { m0002Tracking } from './0002_tracking.js';
 import { m0003Crm } from './0003_crm.js';
+import { m0004DealEntity } from './0004_deal_entity.js';
 
 export interface Migration {
   id: string;
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [m0001JobsTable, m0002Tracking, m0003Crm];
+export const migrations: readonly Migration[] = [m0001JobsTable, m0002Tracking, m0003Crm, m0004DealEntity];
