@@ -78,8 +78,9 @@ export class CrmAccess {
   }
 
   /**
-   * One request for an account that is not stored yet (the install's own calls), paced with the
-   * account's other requests and repeated after "too many requests"; other failures go to the caller.
+   * One read for an account that is not stored yet (the install's own calls), paced with the
+   * account's other requests and repeated after "too many requests" or a temporary failure (a
+   * timeout, a 5xx); other failures go to the caller.
    */
   async callBeforeInstall<T>(crm: CrmKind, domain: string, send: () => Promise<T>): Promise<T> {
     const key = CrmAccess.paceKey(crm, domain);
@@ -88,7 +89,11 @@ export class CrmAccess {
       try {
         return await send();
       } catch (error) {
-        if (!(error instanceof CrmError) || error.failure.code !== 'RATE_LIMITED' || attempt >= 3) throw error;
+        if (!(error instanceof CrmError) || !['RATE_LIMITED', 'TEMPORARY'].includes(error.failure.code) || attempt >= 3) throw error;
+        if (error.failure.code === 'TEMPORARY') {
+          await this.sleep(500 * attempt);
+          continue;
+        }
         this.options.metrics.crmRateLimited.inc({ crm });
         await this.options.pacer.holdOff(key, this.rateLimitPauseMs, this.options.pace(crm));
       }

@@ -42,12 +42,22 @@ export interface BatchOutcome {
   notes: number;
 }
 
-async function matchDeals(context: EnrichmentContext, account: CrmAccount, connection: CrmConnection, deals: readonly CrmDeal[]): Promise<Map<string, DealMatch>> {
+/**
+ * `ourVisitorIds`: the visitor id each deal holds because we wrote it (a phone or e-mail match): it
+ * is not evidence of its own, so such a deal is matched again the way it was first.
+ */
+async function matchDeals(
+  context: EnrichmentContext,
+  account: CrmAccount,
+  connection: CrmConnection,
+  deals: readonly CrmDeal[],
+  ourVisitorIds: ReadonlyMap<string, string>,
+): Promise<Map<string, DealMatch>> {
   const matches = new Map<string, DealMatch>();
   const unmatched: CrmDeal[] = [];
   for (const deal of deals) {
     const visitorId = deal.fields.lf_visitor_id;
-    if (visitorId) matches.set(deal.id, { method: 'visitor_id', visitorId, confidence: matchConfidence.visitor_id, reason: null });
+    if (visitorId && ourVisitorIds.get(deal.id) !== visitorId) matches.set(deal.id, { method: 'visitor_id', visitorId, confidence: matchConfidence.visitor_id, reason: null });
     else unmatched.push(deal);
   }
   const contactIds = [...new Set(unmatched.flatMap((deal) => deal.contactIds))];
@@ -99,9 +109,14 @@ export async function enrichDeals(context: EnrichmentContext, account: CrmAccoun
   await saveDeals(db, tenantId, deals);
   await markDealsDeleted(db, tenantId, missing);
 
-  const matches = await matchDeals(context, account, connection, deals);
-  const visits = await visitsForDeals(db, tenantId, deals, matches, context.lookbackDays);
   const states = await dealStates(db, tenantId, deals.map((deal) => deal.id));
+  const ourVisitorIds = new Map<string, string>();
+  for (const [dealId, state] of states) {
+    const written = state.writtenFields.lf_visitor_id;
+    if (written && state.writtenFields.lf_match && !state.writtenFields.lf_match.startsWith('visitor id')) ourVisitorIds.set(dealId, written);
+  }
+  const matches = await matchDeals(context, account, connection, deals, ourVisitorIds);
+  const visits = await visitsForDeals(db, tenantId, deals, matches, context.lookbackDays);
 
   const writes: DealFieldWrite[] = [];
   const records: EnrichmentRecord[] = [];
