@@ -43,6 +43,14 @@ export interface Config {
     clientId: string | undefined;
     clientSecret: string | undefined;
     oauthUrl: string;
+    /** Requests per second to one portal, all workers together (the leaky bucket drains 2; Enterprise 5). */
+    requestsPerSecond: number;
+    /** Requests that may go at once after a quiet period (the bucket holds 50; Enterprise 250). */
+    requestBurst: number;
+    /** Commands per `batch` request (at most 50). */
+    batchSize: number;
+    /** How long one REST or OAuth request may take before it counts as failed. */
+    requestTimeoutMs: number;
   };
   /** Bearer token of the admin API; unset means the admin API answers 401 to everyone. */
   adminToken: string | undefined;
@@ -108,6 +116,10 @@ const schema = Joi.object({
   BITRIX24_CLIENT_ID: Joi.string().trim(),
   BITRIX24_CLIENT_SECRET: Joi.string().trim(),
   BITRIX24_OAUTH_URL: url(['http', 'https']).default('https://oauth.bitrix.info'),
+  BITRIX24_REQUESTS_PER_SECOND: Joi.number().min(0.1).max(50).default(2),
+  BITRIX24_REQUEST_BURST: Joi.number().integer().min(1).max(250).default(40),
+  BITRIX24_BATCH_SIZE: Joi.number().integer().min(2).max(50).default(50),
+  BITRIX24_REQUEST_TIMEOUT_MS: Joi.number().integer().min(500).max(120_000).default(30_000),
   ADMIN_TOKEN: Joi.string().trim().min(16).messages({
     'string.min': '"ADMIN_TOKEN" must be at least 16 characters (openssl rand -hex 24)',
   }),
@@ -200,6 +212,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clientId: value.BITRIX24_CLIENT_ID,
       clientSecret: value.BITRIX24_CLIENT_SECRET,
       oauthUrl: value.BITRIX24_OAUTH_URL.replace(/\/+$/, ''),
+      requestsPerSecond: value.BITRIX24_REQUESTS_PER_SECOND,
+      requestBurst: value.BITRIX24_REQUEST_BURST,
+      batchSize: value.BITRIX24_BATCH_SIZE,
+      requestTimeoutMs: value.BITRIX24_REQUEST_TIMEOUT_MS,
     }),
     adminToken: value.ADMIN_TOKEN,
     dataDir: path.resolve(value.DATA_DIR),

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'invalid_json'
   | 'validation_failed'
   | 'unauthorized'
+  | 'forbidden'
   | 'not_found'
   | 'unknown_site'
   | 'origin_not_allowed'

@@ -1,8 +1,9 @@
 /** The product's features, in the order their routes are mounted. A new feature is one line here. */
 import { createAmocrmAdapter } from '../integrations/amocrm/amocrmAdapter.js';
+import { createBitrix24Adapter } from '../integrations/bitrix24/bitrix24Adapter.js';
 import { adminQueuesFeature } from './admin/queueRoutes.js';
 import { crmFeature } from './crm/crmFeature.js';
 import type { Feature } from './runtime.js';
 import { trackingFeature } from './tracking/trackingFeature.js';
 
-export const productionFeatures: readonly Feature[] = [trackingFeature, crmFeature([createAmocrmAdapter]), adminQueuesFeature];
+export const productionFeatures: readonly Feature[] = [trackingFeature, crmFeature([createAmocrmAdapter, createBitrix24Adapter]), adminQueuesFeature];

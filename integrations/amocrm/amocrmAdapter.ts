@@ -3,7 +3,7 @@
  * reading its webhooks, refreshing its tokens, and connections to installed accounts.
  */
 import type { CrmAdapter, CrmAdapterFactory } from '../../server/crm/crmAdapter.js';
-import { rateOf } from '../../server/crm/requestPacer.js';
+import { paceOf } from '../../server/crm/requestPacer.js';
 import { accountBaseUrl } from './accountHost.js';
 import { AmocrmApi } from './amocrmApi.js';
 import { AmocrmConnection } from './amocrmConnection.js';
@@ -33,7 +33,8 @@ export const createAmocrmAdapter: CrmAdapterFactory = (deps) => {
 
   const adapter: CrmAdapter = {
     crm: 'amocrm',
-    requestRate: rateOf(config.amocrm.requestsPerSecond),
+    // amoCRM checks its rate on a sliding window: evenly spaced, no burst.
+    pace: paceOf(config.amocrm.requestsPerSecond),
     requestTimeoutMs: config.amocrm.requestTimeoutMs,
     routes: (services) => [amocrmInstallRoutes(services, settings), amocrmWebhookRoutes(services)],
     readWebhook: (body) => webhookChanges(readAmocrmWebhook(body)),

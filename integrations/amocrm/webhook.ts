@@ -1,12 +1,11 @@
 /**
  * amoCRM account webhooks (amocrm.md section 4): form-encoded bodies with PHP bracket keys,
- * `entity[action][index][field]=value`, every value a string, several events per POST. Parsed here
- * into events, without a general-purpose query-string library: such libraries turn indexes above
- * 20 into object keys, and a bracket parser must never write `__proto__`. Malformed keys (bodies do
- * arrive truncated) are skipped, not fatal.
+ * `entity[action][index][field]=value`, every value a string, several events per POST, read with
+ * the shared bracket parser (`../formBrackets.ts`) into events.
  */
+import { formTree, indexedItems, type FormTree } from '../formBrackets.js';
 
-export type WebhookTree = { [key: string]: string | WebhookTree };
+export type WebhookTree = FormTree;
 
 export interface AmocrmWebhookEvent {
   /** `leads`, `contacts` (companies too, with `type=company`), `unsorted`, ... */
@@ -23,65 +22,15 @@ export interface AmocrmWebhook {
   events: AmocrmWebhookEvent[];
 }
 
-const MAX_ENTRIES = 20_000;
-const MAX_DEPTH = 10;
-const forbiddenKeys = new Set(['__proto__', 'prototype', 'constructor']);
-
-/** `leads[add][0][id]` -> ['leads', 'add', '0', 'id']; undefined for anything else. */
-export function bracketPath(key: string): string[] | undefined {
-  const match = /^([^[\]]+)((?:\[[^[\]]*\])*)$/.exec(key);
-  if (!match?.[1]) return undefined;
-  const segments = [match[1], ...[...(match[2] ?? '').matchAll(/\[([^[\]]*)\]/g)].map((part) => part[1] ?? '')];
-  if (segments.length > MAX_DEPTH || segments.some((segment) => forbiddenKeys.has(segment))) return undefined;
-  return segments;
-}
-
-function treeOf(entries: Iterable<[string, string]>): WebhookTree {
-  const root: WebhookTree = Object.create(null) as WebhookTree;
-  let count = 0;
-  for (const [key, value] of entries) {
-    if (++count > MAX_ENTRIES) break;
-    const path = bracketPath(key);
-    if (!path) continue;
-    let node = root;
-    for (const [index, segment] of path.entries()) {
-      // `values[0][]` style empty segments append, as PHP does.
-      const name = segment === '' ? String(Object.keys(node).length) : segment;
-      if (index === path.length - 1) {
-        if (typeof node[name] !== 'object') node[name] = value;
-        break;
-      }
-      const next = node[name];
-      if (typeof next === 'object') {
-        node = next;
-      } else {
-        const child: WebhookTree = Object.create(null) as WebhookTree;
-        node[name] = child;
-        node = child;
-      }
-    }
-  }
-  return root;
-}
-
-/** Entries of a bracket tree in index order: `0`, `1`, ..., `10` (not `0`, `1`, `10`, `2`). */
-function indexed(tree: WebhookTree): WebhookTree[] {
-  return Object.keys(tree)
-    .filter((key) => /^\d+$/.test(key))
-    .sort((a, b) => Number(a) - Number(b))
-    .map((key) => tree[key])
-    .filter((item): item is WebhookTree => typeof item === 'object');
-}
-
 export function parseAmocrmWebhook(entries: Iterable<[string, string]>): AmocrmWebhook {
-  const tree = treeOf(entries);
+  const tree = formTree(entries);
   const account = typeof tree.account === 'object' ? tree.account : undefined;
   const events: AmocrmWebhookEvent[] = [];
   for (const [entity, actions] of Object.entries(tree)) {
     if (entity === 'account' || typeof actions !== 'object') continue;
     for (const [action, items] of Object.entries(actions)) {
       if (typeof items !== 'object') continue;
-      for (const fields of indexed(items)) {
+      for (const fields of indexedItems(items)) {
         events.push({ entity, action, id: typeof fields.id === 'string' ? fields.id : '', fields });
       }
     }

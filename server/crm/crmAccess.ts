@@ -18,7 +18,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { Database, Queryable } from '../storage/database.js';
 import type { CrmAccount, CrmAccountStore } from './crmAccounts.js';
 import type { CrmKind, CrmTokens } from './crmAdapter.js';
-import type { RequestPacer, RequestRate } from './requestPacer.js';
+import type { Pace, RequestPacer } from './requestPacer.js';
 
 export type TokenRefresher = (account: CrmAccount, refreshToken: string) => Promise<CrmTokens>;
 
@@ -29,8 +29,8 @@ export interface CrmAccessOptions {
   logger: Logger;
   metrics: Metrics;
   refresher(crm: CrmKind): TokenRefresher;
-  /** The rate limit of one account of this CRM. */
-  requestRate(crm: CrmKind): RequestRate;
+  /** Spacing of requests to one account of this CRM (its rate limit). */
+  pace(crm: CrmKind): Pace;
   /** Refresh this long before the access token expires. */
   refreshAheadMs?: number;
   /** How long the schedule is held off after a "too many requests" answer. */
@@ -78,19 +78,24 @@ export class CrmAccess {
   }
 
   /**
-   * One request for an account that is not stored yet (the install's own calls), paced with the
-   * account's other requests and repeated after "too many requests"; other failures go to the caller.
+   * One read for an account that is not stored yet (the install's own calls), paced with the
+   * account's other requests and repeated after "too many requests" or a temporary failure (a
+   * timeout, a 5xx); other failures go to the caller.
    */
   async callBeforeInstall<T>(crm: CrmKind, domain: string, send: () => Promise<T>): Promise<T> {
     const key = CrmAccess.paceKey(crm, domain);
     for (let attempt = 1; ; attempt += 1) {
-      await this.options.pacer.wait(key, this.options.requestRate(crm));
+      await this.options.pacer.wait(key, this.options.pace(crm));
       try {
         return await send();
       } catch (error) {
-        if (!(error instanceof CrmError) || error.failure.code !== 'RATE_LIMITED' || attempt >= 3) throw error;
+        if (!(error instanceof CrmError) || !['RATE_LIMITED', 'TEMPORARY'].includes(error.failure.code) || attempt >= 3) throw error;
+        if (error.failure.code === 'TEMPORARY') {
+          await this.sleep(500 * attempt);
+          continue;
+        }
         this.options.metrics.crmRateLimited.inc({ crm });
-        await this.options.pacer.holdOff(key, this.rateLimitPauseMs);
+        await this.options.pacer.holdOff(key, this.rateLimitPauseMs, this.options.pace(crm));
       }
     }
   }
@@ -103,7 +108,7 @@ export class CrmAccess {
     let temporary = 0;
     const key = CrmAccess.paceKey(account.crm, account.domain);
     for (;;) {
-      await this.options.pacer.wait(key, this.options.requestRate(account.crm));
+      await this.options.pacer.wait(key, this.options.pace(account.crm));
       try {
         return await send(tokens.accessToken);
       } catch (error) {
@@ -117,7 +122,7 @@ export class CrmAccess {
             tenant: account.tenantId,
             pauseMs: this.rateLimitPauseMs,
           });
-          await this.options.pacer.holdOff(key, this.rateLimitPauseMs * Math.min(rateLimited, 4));
+          await this.options.pacer.holdOff(key, this.rateLimitPauseMs * Math.min(rateLimited, 4), this.options.pace(account.crm));
           continue;
         }
         if (code === 'BLOCKED') this.options.metrics.crmRateLimited.inc({ crm: account.crm });

@@ -32,6 +32,8 @@ export interface InstallRecord {
   tokens: CrmTokens;
   /** Attach the CRM to this existing tenant (the "site button" flow names it in `state`). */
   tenantId?: string;
+  /** Merged into the account's setup record in the same transaction (what webhooks are checked against). */
+  setup?: Record<string, unknown>;
 }
 
 interface AccountRow {
@@ -86,9 +88,9 @@ export class CrmAccountStore {
       if (existing.rows[0]) {
         const updated = await tx.query<AccountRow>(
           `UPDATE crm_accounts SET domain = $2, status = 'active', status_reason = NULL, sealed_tokens = $3,
-             token_expires_at = $4, updated_at = now()
+             token_expires_at = $4, setup = setup || $5::jsonb, updated_at = now()
            WHERE tenant_id = $1 RETURNING ${columns}`,
-          [existing.rows[0].tenant_id, record.domain, sealed, record.tokens.expiresAt.toISOString()],
+          [existing.rows[0].tenant_id, record.domain, sealed, record.tokens.expiresAt.toISOString(), JSON.stringify(record.setup ?? {})],
         );
         return { account: accountOf(updated.rows[0] as AccountRow), created: false };
       }
@@ -101,9 +103,9 @@ export class CrmAccountStore {
         await tx.query('INSERT INTO tenants (id, kind, name) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING', [tenantId, record.crm, record.name]);
       }
       const inserted = await tx.query<AccountRow>(
-        `INSERT INTO crm_accounts (tenant_id, crm, account_id, domain, hook_key, status, sealed_tokens, token_expires_at)
-         VALUES ($1, $2, $3, $4, $5, 'active', $6, $7) RETURNING ${columns}`,
-        [tenantId, record.crm, record.accountId, record.domain, randomBytes(24).toString('base64url'), sealed, record.tokens.expiresAt.toISOString()],
+        `INSERT INTO crm_accounts (tenant_id, crm, account_id, domain, hook_key, status, sealed_tokens, token_expires_at, setup)
+         VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8::jsonb) RETURNING ${columns}`,
+        [tenantId, record.crm, record.accountId, record.domain, randomBytes(24).toString('base64url'), sealed, record.tokens.expiresAt.toISOString(), JSON.stringify(record.setup ?? {})],
       );
       return { account: accountOf(inserted.rows[0] as AccountRow), created: true };
     });

@@ -8,7 +8,7 @@ import type { Router } from 'express';
 import type { FeatureDeps } from '../runtime.js';
 import type { CrmAccount, CrmAccountStore } from './crmAccounts.js';
 import type { CrmAccess } from './crmAccess.js';
-import type { RequestRate } from './requestPacer.js';
+import type { Pace } from './requestPacer.js';
 import type { SourceFieldKey } from './sourceFields.js';
 
 export type CrmKind = 'amocrm' | 'bitrix24';
@@ -22,9 +22,17 @@ export interface CrmTokens {
 
 export type DealOutcome = 'open' | 'won' | 'lost';
 
+/**
+ * What a sales record is: a deal, or a lead of a CRM that keeps leads apart from deals (Bitrix24's
+ * classic mode). Both are enriched alike; an adapter keeps their ids apart (Bitrix24 leads: `L{id}`).
+ */
+export type CrmEntity = 'deal' | 'lead';
+
 /** A deal as the CRM holds it now, in the CRM-neutral shape enrichment and reports use. */
 export interface CrmDeal {
   id: string;
+  /** Default `deal`. */
+  entity?: CrmEntity;
   name: string | null;
   pipelineId: string;
   stageId: string;
@@ -33,9 +41,16 @@ export interface CrmDeal {
   responsibleUserId: string | null;
   createdAt: Date;
   closedAt: Date | null;
+  /** Records holding the person's phones and e-mails, read with `readContacts` (a lead may name itself). */
   contactIds: string[];
   /** Current values of the source fields we write (empty ones left out). */
   fields: Partial<Record<SourceFieldKey, string>>;
+  /**
+   * When the deal entered its current stage, for CRMs whose webhooks only say "changed": a deal read
+   * in another stage than our copy records a stage change at this time. Unset: stage changes come
+   * from the webhooks themselves.
+   */
+  stageChangedAt?: Date;
 }
 
 export interface CrmContact {
@@ -134,8 +149,8 @@ export interface CrmServices {
 
 export interface CrmAdapter {
   readonly crm: CrmKind;
-  /** Requests one account may take, from the CRM's rate limit and its configuration. */
-  readonly requestRate: RequestRate;
+  /** Spacing of requests to one account (and the burst its limit allows), from the CRM's rate limit and its configuration. */
+  readonly pace: Pace;
   /** How long one request may take; a write whose answer never came is read back after twice this. */
   readonly requestTimeoutMs: number;
   /** The CRM's routes: install callback, webhooks, uninstall. */

@@ -1,7 +1,7 @@
 /**
  * The CRM half of the long funnel, for every CRM adapter plugged in:
- * - webhook bodies are stored and queued (`crm-inbox`); a worker reads them into stage changes,
- *   deletions and a per-tenant set of touched deals;
+ * - webhook bodies are stored and queued (`crm-inbox`); a worker reads them — all of a tenant's
+ *   waiting ones at once — into stage changes, deletions and a per-tenant set of touched deals;
  * - one debounced flush per tenant (`crm-enrich`) claims touched deals in bulk batches and enriches
  *   them (two batches in flight, so the account's request slots never sit idle);
  * - install set-up (`crm-setup`): fields, webhook subscription, stages, and the history import;
@@ -13,7 +13,7 @@ import { PermanentJobError, type Job } from '../queue/jobQueue.js';
 import type { Feature, FeatureDeps, WorkerRegistration } from '../runtime.js';
 import { AccountUnavailableError, CrmAccess } from './crmAccess.js';
 import { CrmAccountStore, type CrmAccount } from './crmAccounts.js';
-import type { CrmAdapter, CrmAdapterFactory, CrmKind, CrmServices } from './crmAdapter.js';
+import type { CrmAdapter, CrmAdapterFactory, CrmChanges, CrmKind, CrmServices } from './crmAdapter.js';
 import { dealsOfContacts, markDealsDeleted, saveDeals, saveStageChanges, saveStages, unchangedSinceEnrichment } from './dealStore.js';
 import { enrichDeals } from './enrichment/enrichDeals.js';
 import { anyUnclaimed, claimDeals, deferDeals, finishDeals, releaseDeals, touchDeals } from './enrichment/pendingDeals.js';
@@ -21,6 +21,8 @@ import { LocalRequestPacer, RedisRequestPacer, type RequestPacer } from './reque
 
 export const CRM_QUEUES = { inbox: 'crm-inbox', enrich: 'crm-enrich', setup: 'crm-setup', sweep: 'crm-sweep' } as const;
 
+/** Webhook bodies of one tenant read in one transaction at most. */
+const INBOX_BATCH = 500;
 /** Deals per claimed batch: one bulk read (amoCRM lists up to 250 per page). */
 const CLAIM_BATCH = 250;
 /** A claim lapses after this long without being finished (the flush died). */
@@ -74,7 +76,7 @@ function runtimeFor(deps: FeatureDeps, factories: readonly CrmAdapterFactory[]):
     logger: deps.logger,
     metrics: deps.metrics,
     refresher: (crm) => (account, refreshToken) => adapterOf(crm).refreshTokens(account, refreshToken),
-    requestRate: (crm) => adapterOf(crm).requestRate,
+    pace: (crm) => adapterOf(crm).pace,
   });
   const delayMs = deps.config.enrichmentDelayMs;
   const scheduleFlush = async (tenantId: string, after = delayMs) => {
@@ -111,29 +113,54 @@ function adapterFor(runtime: CrmRuntime, account: CrmAccount): CrmAdapter {
   return adapter;
 }
 
+/**
+ * Reads the tenant's unprocessed webhook bodies — the job's own and any others waiting, up to
+ * INBOX_BATCH — in one transaction: under a burst (Bitrix24 sends one POST per event) the jobs
+ * behind find their bodies done and return at once.
+ */
 async function processInbox(runtime: CrmRuntime, job: Job<InboxJob>): Promise<void> {
   const { db } = runtime.services.deps;
-  const stored = await db.query<{ body: string; processed_at: unknown }>('SELECT body, processed_at FROM crm_inbox WHERE id = $1', [job.data.inboxId]);
-  const row = stored.rows[0];
-  if (!row || row.processed_at) return;
+  const own = await db.query<{ processed_at: unknown }>('SELECT processed_at FROM crm_inbox WHERE id = $1', [job.data.inboxId]);
+  if (!own.rows[0] || own.rows[0].processed_at) return;
   const account = await runtime.services.accounts.byTenant(job.data.tenantId);
   if (!account) throw new PermanentJobError(`Tenant ${job.data.tenantId} has no CRM account`);
-  let changes;
-  try {
-    changes = adapterFor(runtime, account).readWebhook(row.body);
-  } catch (error) {
-    throw new PermanentJobError(`Webhook ${job.data.inboxId} cannot be read`, { cause: error });
-  }
+  const adapter = adapterFor(runtime, account);
   const touched = await db.transaction(async (tx) => {
+    const claimed = await tx.query<{ id: string; body: string }>(
+      `SELECT id::text AS id, body FROM crm_inbox WHERE tenant_id = $1 AND processed_at IS NULL
+       ORDER BY (id = $2::bigint) DESC, id LIMIT $3 FOR UPDATE SKIP LOCKED`,
+      [account.tenantId, job.data.inboxId, INBOX_BATCH],
+    );
+    const changes: CrmChanges = { touchedDealIds: [], deletedDealIds: [], stageChanges: [], touchedContactIds: [], updatedDeals: [] };
+    const otherwiseTouched = new Set<string>();
+    for (const row of claimed.rows) {
+      let read: CrmChanges;
+      try {
+        read = adapter.readWebhook(row.body);
+      } catch (error) {
+        if (row.id !== job.data.inboxId) continue; // its own job reports it
+        throw new PermanentJobError(`Webhook ${job.data.inboxId} cannot be read`, { cause: error });
+      }
+      changes.touchedDealIds.push(...read.touchedDealIds);
+      changes.deletedDealIds.push(...read.deletedDealIds);
+      changes.stageChanges.push(...read.stageChanges);
+      changes.touchedContactIds.push(...read.touchedContactIds);
+      changes.updatedDeals.push(...read.updatedDeals);
+      const updateOnly = new Set(read.updatedDeals.map((state) => state.dealId));
+      for (const id of read.touchedDealIds) if (!updateOnly.has(id)) otherwiseTouched.add(id);
+    }
     await markDealsDeleted(tx, account.tenantId, changes.deletedDealIds);
     await saveStageChanges(tx, account.tenantId, changes.stageChanges, 'webhook');
-    const viaContacts = await dealsOfContacts(tx, account.tenantId, changes.touchedContactIds);
-    const echoes = await unchangedSinceEnrichment(tx, account.tenantId, changes.updatedDeals);
+    const viaContacts = await dealsOfContacts(tx, account.tenantId, [...new Set(changes.touchedContactIds)]);
+    // An update that leaves a deal exactly as we last saw it is our own write coming back — unless
+    // another body says more happened to that deal.
+    const updatedOnly = changes.updatedDeals.filter((state) => !otherwiseTouched.has(state.dealId));
+    const echoes = await unchangedSinceEnrichment(tx, account.tenantId, updatedOnly);
     const dealIds = [...new Set([...changes.touchedDealIds.filter((id) => !echoes.has(id)), ...viaContacts])].filter(
       (id) => !changes.deletedDealIds.includes(id),
     );
     await touchDeals(tx, account.tenantId, dealIds);
-    await tx.query('UPDATE crm_inbox SET processed_at = now() WHERE id = $1', [job.data.inboxId]);
+    await tx.query('UPDATE crm_inbox SET processed_at = now() WHERE id = ANY($1::bigint[])', [claimed.rows.map((row) => row.id)]);
     return dealIds.length;
   });
   if (touched > 0 && account.status === 'active') await runtime.scheduleFlush(account.tenantId);

@@ -19,10 +19,10 @@ export interface StoredDealState {
 export async function saveDeals(db: Queryable, tenantId: string, deals: readonly CrmDeal[]): Promise<void> {
   if (deals.length === 0) return;
   await db.query(
-    `INSERT INTO deals (tenant_id, id, name, pipeline_id, stage_id, outcome, amount, responsible_user_id, created_at, closed_at, contact_ids, updated_at)
-     SELECT $1, d.id, d.name, d.pipeline_id, d.stage_id, d.outcome, d.amount, d.responsible_user_id, d.created_at, d.closed_at,
+    `INSERT INTO deals (tenant_id, id, entity, name, pipeline_id, stage_id, outcome, amount, responsible_user_id, created_at, closed_at, contact_ids, updated_at)
+     SELECT $1, d.id, d.entity, d.name, d.pipeline_id, d.stage_id, d.outcome, d.amount, d.responsible_user_id, d.created_at, d.closed_at,
        ARRAY(SELECT jsonb_array_elements_text(d.contact_ids)), now()
-     FROM jsonb_to_recordset($2::jsonb) AS d(id text, name text, pipeline_id text, stage_id text, outcome text, amount numeric,
+     FROM jsonb_to_recordset($2::jsonb) AS d(id text, entity text, name text, pipeline_id text, stage_id text, outcome text, amount numeric,
        responsible_user_id text, created_at timestamptz, closed_at timestamptz, contact_ids jsonb)
      ON CONFLICT (tenant_id, id) DO UPDATE SET name = EXCLUDED.name, pipeline_id = EXCLUDED.pipeline_id, stage_id = EXCLUDED.stage_id,
        outcome = EXCLUDED.outcome, amount = EXCLUDED.amount, responsible_user_id = EXCLUDED.responsible_user_id,
@@ -32,6 +32,7 @@ export async function saveDeals(db: Queryable, tenantId: string, deals: readonly
       JSON.stringify(
         deals.map((deal) => ({
           id: deal.id,
+          entity: deal.entity ?? 'deal',
           name: deal.name,
           pipeline_id: deal.pipelineId,
           stage_id: deal.stageId,
@@ -45,6 +46,28 @@ export async function saveDeals(db: Queryable, tenantId: string, deals: readonly
       ),
     ],
   );
+}
+
+/**
+ * Stage changes seen by reading deals (CRMs whose webhooks only say "changed" set
+ * `stageChangedAt`): a deal now in another stage than our copy — or not in our copy at all — moved
+ * into its stage at `stageChangedAt`. Read before `saveDeals` overwrites the copy.
+ */
+export async function stageChangesOnRead(db: Queryable, tenantId: string, deals: readonly CrmDeal[]): Promise<CrmStageChange[]> {
+  const timed = deals.filter((deal) => deal.stageChangedAt);
+  if (timed.length === 0) return [];
+  const stored = await db.query<{ id: string; pipeline_id: string | null; stage_id: string | null }>(
+    'SELECT id, pipeline_id, stage_id FROM deals WHERE tenant_id = $1 AND id = ANY($2::text[])',
+    [tenantId, timed.map((deal) => deal.id)],
+  );
+  const before = new Map(stored.rows.map((row) => [row.id, row]));
+  const changes: CrmStageChange[] = [];
+  for (const deal of timed) {
+    const previous = before.get(deal.id);
+    if (previous && previous.stage_id === deal.stageId && previous.pipeline_id === deal.pipelineId) continue;
+    changes.push({ dealId: deal.id, pipelineId: deal.pipelineId, fromStageId: previous?.stage_id ?? null, toStageId: deal.stageId, at: deal.stageChangedAt as Date });
+  }
+  return changes;
 }
 
 export async function dealStates(db: Queryable, tenantId: string, ids: readonly string[]): Promise<Map<string, StoredDealState>> {
@@ -121,10 +144,15 @@ export async function unchangedSinceEnrichment(db: Queryable, tenantId: string, 
     [tenantId, states.map((state) => state.dealId)],
   );
   const stored = new Map(result.rows.map((row) => [row.id, row]));
+  // A deal counts only when every update about it leaves it unchanged.
   const unchanged = new Set<string>();
+  const changed = new Set<string>();
   for (const state of states) {
     const row = stored.get(state.dealId);
-    if (!row) continue;
+    if (!row) {
+      changed.add(state.dealId);
+      continue;
+    }
     const sameFields = (() => {
       const keys = new Set([...Object.keys(state.fields), ...Object.keys(row.fields_seen)]);
       for (const key of keys) if (state.fields[key as SourceFieldKey] !== row.fields_seen[key]) return false;
@@ -139,8 +167,11 @@ export async function unchangedSinceEnrichment(db: Queryable, tenantId: string, 
       row.responsible_user_id === state.responsibleUserId
     ) {
       unchanged.add(state.dealId);
+    } else {
+      changed.add(state.dealId);
     }
   }
+  for (const id of changed) unchanged.delete(id);
   return unchanged;
 }
 

@@ -1,6 +1,7 @@
 /**
  * Enrichment at volume against the emulator's enforced limit (7 requests/s, 429 beyond, block
  * after repeated violations): 1,000 deals at once, then the same with the emulator misbehaving.
+ * LongFunnel runs as its own process, as in production.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,32 +9,42 @@ import { randomBytes } from 'node:crypto';
 import { testBackends } from '../support/backends.js';
 import { waitFor } from '../support/processes.js';
 import { createTestSite } from '../support/tracking.js';
-import { enrichedLeadCount, importDeals, installFromWidget, notesOf, startAmocrmWorld, visitEveryone, type AmocrmWorld } from '../support/amocrmWorld.js';
+import {
+  enrichedLeadCount,
+  importDeals,
+  installProcessWorld,
+  startAmocrmProcessWorld,
+  visitEveryone,
+  type AmocrmProcessWorld,
+} from '../support/amocrmWorld.js';
 
 const DEALS = 1_000;
 
-async function prepare(world: AmocrmWorld): Promise<string[]> {
-  const { tenantId } = await installFromWidget(world);
-  const site = await createTestSite(world.app.url, { domain: 'shop.example', tenant_id: tenantId });
+async function prepare(world: AmocrmProcessWorld): Promise<string[]> {
+  const { tenantId } = await installProcessWorld(world);
+  const site = await createTestSite(world.url, { domain: 'shop.example', tenant_id: tenantId });
   const visitors = Array.from({ length: DEALS }, () => randomBytes(8).toString('hex'));
-  await visitEveryone(world.app.url, site.key, visitors);
+  await visitEveryone(world.url, site.key, visitors);
   return visitors;
 }
 
-function assertOneNoteEach(world: AmocrmWorld, leadIds: readonly number[]): void {
-  const counts = new Map<number, number>();
-  for (const id of leadIds) counts.set(id, notesOf(world, id).length);
+function assertOneNoteEach(world: AmocrmProcessWorld, leadIds: readonly number[]): void {
+  const counts = new Map<number, number>(leadIds.map((id) => [id, 0]));
+  for (const note of world.emulator.state.notes.values()) {
+    const count = counts.get(note.entityId);
+    if (count !== undefined) counts.set(note.entityId, count + 1);
+  }
   const wrong = [...counts].filter(([, count]) => count !== 1);
   assert.deepEqual(wrong, [], 'every deal has exactly one note');
 }
 
 for (const backendName of testBackends()) {
   describe(`amoCRM enrichment of 1,000 deals on ${backendName}`, () => {
-    let world: AmocrmWorld;
+    let world: AmocrmProcessWorld;
     let visitors: string[];
 
     before(async () => {
-      world = await startAmocrmWorld(backendName, { env: { ENRICHMENT_DELAY_MS: '300', COLLECT_IP_LIMIT_PER_MINUTE: '100000' } });
+      world = await startAmocrmProcessWorld(backendName, { env: { ENRICHMENT_DELAY_MS: '300', COLLECT_IP_LIMIT_PER_MINUTE: '100000' } });
       visitors = await prepare(world);
     });
 
@@ -57,11 +68,11 @@ for (const backendName of testBackends()) {
   });
 
   describe(`amoCRM enrichment of 1,000 deals under injected faults on ${backendName}`, () => {
-    let world: AmocrmWorld;
+    let world: AmocrmProcessWorld;
     let visitors: string[];
 
     before(async () => {
-      world = await startAmocrmWorld(backendName, {
+      world = await startAmocrmProcessWorld(backendName, {
         env: { ENRICHMENT_DELAY_MS: '300', AMOCRM_REQUEST_TIMEOUT_MS: '1000', COLLECT_IP_LIMIT_PER_MINUTE: '100000' },
         emulator: { faults: { seed: 11, slowResponseMs: 1_500 } },
       });
@@ -81,10 +92,10 @@ for (const backendName of testBackends()) {
       await waitFor('every deal enriched', async () => enrichedLeadCount(world.emulator, world.account.account.id, leadIds) === DEALS, 240_000, 250);
       assert.equal(world.emulator.state.rateLimit.violations, 0, 'no request beyond the limit, even while retrying');
       assertOneNoteEach(world, leadIds);
-      const logs = world.app.logs.join('');
+      const logs = world.process.output();
       assert.match(logs, /CRM tokens refreshed/);
       assert.match(logs, /too many requests/);
-      const metrics = await (await fetch(`${world.app.url}/metrics`)).text();
+      const metrics = await (await fetch(`${world.url}/metrics`)).text();
       assert.match(metrics, /longfunnel_crm_requests_total\{crm="amocrm",status="5\d\d"\} [1-9]/);
       assert.match(metrics, /longfunnel_crm_requests_total\{crm="amocrm",status="error"\} [1-9]/);
     });

@@ -238,6 +238,15 @@ describe('Bitrix24 emulator legacy CRM methods (bitrix24.md 3.1-3.10)', () => {
     assert.ok(sources.some((row) => row['STATUS_ID'] === 'WEBFORM'));
   });
 
+  test('when the CRM mode is asked for, then Classic portals answer 1 and Simple (deals-only) portals 2', async () => {
+    // §3.6: `crm.settings.mode.get` returns 1 (Classic CRM) or 2 (Simple CRM, no leads).
+    assert.equal((await call('crm.settings.mode.get')).body['result'], 1);
+    const simple = emulator.setupPortal({ name: 'simple', crmMode: 2 });
+    const simpleApp = emulator.createApp('simple', { installUrl: 'https://app.example.com/install' });
+    const simpleAuth = emulator.issueTokens('simple', simpleApp.clientId).access_token;
+    assert.equal((await restCall(simple.restUrl, 'crm.settings.mode.get', { auth: simpleAuth })).body['result'], 2);
+  });
+
   test('when a timeline comment is added, then it needs lower-case fields and an existing owner', async () => {
     // §3.8
     const id = (await call('crm.deal.add', { fields: {} })).body['result'] as number;

@@ -11,7 +11,7 @@ import type { EmulatorOptionOverrides } from '../../integrations/amocrm/emulator
 import { startAmocrmEmulator, type AmocrmEmulator, type EmulatedAccount } from '../../integrations/amocrm/emulator/server.js';
 import type { Lead } from '../../integrations/amocrm/emulator/state.js';
 import { prepareBackend, type BackendName, type PreparedBackend } from './backends.js';
-import { waitFor } from './processes.js';
+import { spawnLongfunnel, waitFor, type RunningProcess } from './processes.js';
 import { startTestRuntime, type TestRuntime } from './testRuntime.js';
 import { ADMIN_TOKEN } from './tracking.js';
 
@@ -54,7 +54,7 @@ export function shiftableClock(): ManualClock {
   };
 }
 
-export async function startAmocrmWorld(backendName: BackendName, options: WorldOptions = {}): Promise<AmocrmWorld> {
+async function emulatedAccountAndBackend(backendName: BackendName, options: WorldOptions): Promise<Omit<AmocrmWorld, 'app' | 'stop'>> {
   const clock = shiftableClock();
   const emulator = await startAmocrmEmulator({ clock, ...options.emulator });
   const subdomain = 'acme';
@@ -81,21 +81,69 @@ export async function startAmocrmWorld(backendName: BackendName, options: WorldO
     backendName,
     Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined)),
   );
-  const app = await startTestRuntime(backend.env);
+  return { backend, emulator, clock, account, env: backend.env, subdomain };
+}
+
+export async function startAmocrmWorld(backendName: BackendName, options: WorldOptions = {}): Promise<AmocrmWorld> {
+  const parts = await emulatedAccountAndBackend(backendName, options);
+  const app = await startTestRuntime(parts.env);
   return {
-    backend,
-    emulator,
-    clock,
-    account,
+    ...parts,
     app,
-    env: backend.env,
-    subdomain,
     async stop() {
       await app.stop();
-      await emulator.close();
-      await backend.cleanup();
+      await parts.emulator.close();
+      await parts.backend.cleanup();
     },
   };
+}
+
+/**
+ * The same, with LongFunnel as its own process (`longfunnel start`), as operators run it: its event
+ * loop (and the embedded database's work on it) does not delay the emulator's, so the emulator's
+ * rate-limit clock sees requests when they arrive, as amoCRM's gateway does. For load tests.
+ */
+export interface AmocrmProcessWorld extends Omit<AmocrmWorld, 'app'> {
+  url: string;
+  process: RunningProcess;
+}
+
+export async function startAmocrmProcessWorld(backendName: BackendName, options: WorldOptions & { role?: 'start' | 'server' } = {}): Promise<AmocrmProcessWorld> {
+  const parts = await emulatedAccountAndBackend(backendName, options);
+  const process = spawnLongfunnel([options.role ?? 'start'], parts.env);
+  let url: string;
+  try {
+    url = await process.started(60_000);
+  } catch (error) {
+    await parts.emulator.close();
+    await parts.backend.cleanup();
+    throw error;
+  }
+  return {
+    ...parts,
+    url,
+    process,
+    async stop() {
+      process.child.kill('SIGTERM');
+      await process.exited(30_000).catch(() => undefined);
+      await parts.emulator.close();
+      await parts.backend.cleanup();
+    },
+  };
+}
+
+/**
+ * The widget-install GET, then waits for the set-up job's "history import finished" line in the
+ * output of whichever process runs the jobs (`logs`: the world's own by default).
+ */
+export async function installProcessWorld(world: AmocrmProcessWorld, logs: () => string = () => world.process.output()): Promise<{ tenantId: string }> {
+  const code = world.emulator.issueAuthorizationCode(world.subdomain, world.account.integration.clientId);
+  const install = new URL(`${world.url}/oauth/amocrm/callback`);
+  for (const [key, value] of Object.entries({ code, referer: `${world.subdomain}.amocrm.ru`, from_widget: '1' })) install.searchParams.set(key, value);
+  const response = await fetch(install);
+  if (response.status !== 200) throw new Error(`install answered ${response.status}: ${await response.text()}`);
+  await waitFor('the install set-up', async () => logs().includes('history import finished'), 60_000);
+  return { tenantId: `amocrm-${world.account.account.id}` };
 }
 
 export function installUrl(world: AmocrmWorld, query: Record<string, string>): string {

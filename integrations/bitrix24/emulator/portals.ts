@@ -19,6 +19,8 @@ export interface NewPortal {
   currency?: string;
   languageId?: string;
   license?: string;
+  /** `crm.settings.mode.get` (file 3.6): 1 Classic CRM (leads and deals, the default), 2 Simple CRM (deals only). */
+  crmMode?: 1 | 2;
 }
 
 interface StageTemplate {
@@ -113,6 +115,7 @@ export function createPortal(state: Bitrix24State, clock: EmulatorClock, input: 
     currency: input.currency ?? 'RUB',
     languageId: input.languageId ?? 'ru',
     license: input.license ?? 'ru_ent250',
+    crmMode: input.crmMode ?? 1,
     users: [{ id: 1, name: 'Admin', lastName: 'Portal', email: `admin@${input.name}.example.com`, isAdmin: true }],
   };
   state.portals.set(portal.id, portal);

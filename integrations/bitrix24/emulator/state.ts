@@ -25,6 +25,8 @@ export interface Portal {
   languageId: string;
   /** `app.info` LICENSE, e.g. `ru_ent250` (§1.2). */
   license: string;
+  /** `crm.settings.mode.get` (§3.6): 1 Classic CRM, 2 Simple CRM (no leads). */
+  crmMode: 1 | 2;
   users: PortalUser[];
 }
 

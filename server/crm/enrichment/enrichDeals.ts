@@ -4,13 +4,25 @@
  * visitor (its visitor-id field first, then contact phone/e-mail against visitors' identities),
  * computing the source fields from that visitor's visits, and writing only what changed and is
  * ours to write, in bulk. One short note per deal, never twice — also when a run dies mid-post.
+ * A deal read in another stage than our copy records the stage change (for CRMs whose webhooks
+ * only say "changed", see `CrmDeal.stageChangedAt`).
  */
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Queryable } from '../../storage/database.js';
 import type { CrmAccount } from '../crmAccounts.js';
 import type { CrmConnection, CrmDeal, DealFieldWrite } from '../crmAdapter.js';
-import { dealStates, markDealsDeleted, markNotesAdded, markNotesAttempted, recordEnrichment, saveDeals, type EnrichmentRecord } from '../dealStore.js';
+import {
+  dealStates,
+  markDealsDeleted,
+  markNotesAdded,
+  markNotesAttempted,
+  recordEnrichment,
+  saveDeals,
+  saveStageChanges,
+  stageChangesOnRead,
+  type EnrichmentRecord,
+} from '../dealStore.js';
 import { hashOf, hasIdentities, visitorsByIdentity } from '../identities.js';
 import { dealNoteText, dealSourceValues, matchConfidence, valuesToWrite, type DealMatch, type SourceFieldKey } from '../sourceFields.js';
 import { visitsForDeals } from './dealVisits.js';
@@ -34,12 +46,22 @@ export interface BatchOutcome {
   deferred: string[];
 }
 
-async function matchDeals(context: EnrichmentContext, account: CrmAccount, connection: CrmConnection, deals: readonly CrmDeal[]): Promise<Map<string, DealMatch>> {
+/**
+ * `ourVisitorIds`: the visitor id each deal holds because we wrote it (a phone or e-mail match): it
+ * is not evidence of its own, so such a deal is matched again the way it was first.
+ */
+async function matchDeals(
+  context: EnrichmentContext,
+  account: CrmAccount,
+  connection: CrmConnection,
+  deals: readonly CrmDeal[],
+  ourVisitorIds: ReadonlyMap<string, string>,
+): Promise<Map<string, DealMatch>> {
   const matches = new Map<string, DealMatch>();
   const unmatched: CrmDeal[] = [];
   for (const deal of deals) {
     const visitorId = deal.fields.lf_visitor_id;
-    if (visitorId) matches.set(deal.id, { method: 'visitor_id', visitorId, confidence: matchConfidence.visitor_id, reason: null });
+    if (visitorId && ourVisitorIds.get(deal.id) !== visitorId) matches.set(deal.id, { method: 'visitor_id', visitorId, confidence: matchConfidence.visitor_id, reason: null });
     else unmatched.push(deal);
   }
   const contactIds = [...new Set(unmatched.flatMap((deal) => deal.contactIds))];
@@ -87,12 +109,18 @@ export async function enrichDeals(context: EnrichmentContext, account: CrmAccoun
   const deals = await connection.readDeals(dealIds);
   const found = new Set(deals.map((deal) => deal.id));
   const missing = dealIds.filter((id) => !found.has(id));
+  await saveStageChanges(db, tenantId, await stageChangesOnRead(db, tenantId, deals), 'webhook');
   await saveDeals(db, tenantId, deals);
   await markDealsDeleted(db, tenantId, missing);
 
-  const matches = await matchDeals(context, account, connection, deals);
-  const visits = await visitsForDeals(db, tenantId, deals, matches, context.lookbackDays);
   const states = await dealStates(db, tenantId, deals.map((deal) => deal.id));
+  const ourVisitorIds = new Map<string, string>();
+  for (const [dealId, state] of states) {
+    const written = state.writtenFields.lf_visitor_id;
+    if (written && state.writtenFields.lf_match && !state.writtenFields.lf_match.startsWith('visitor id')) ourVisitorIds.set(dealId, written);
+  }
+  const matches = await matchDeals(context, account, connection, deals, ourVisitorIds);
+  const visits = await visitsForDeals(db, tenantId, deals, matches, context.lookbackDays);
 
   const writes: DealFieldWrite[] = [];
   const records: EnrichmentRecord[] = [];

@@ -1,7 +1,7 @@
 /** The in-process request pacer on an injected clock: requests to one key at least an interval apart, measured when sent. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalRequestPacer, rateOf } from '../../../server/crm/requestPacer.js';
+import { LocalRequestPacer, paceOf } from '../../../server/crm/requestPacer.js';
 
 /** A fake clock with sleepers: `run()` wakes them in time order, moving the clock to each wake-up. */
 function fakeTime(start = 1_000_000) {
@@ -30,7 +30,7 @@ function fakeTime(start = 1_000_000) {
   };
 }
 
-const interval = { intervalMs: 150 };
+const interval = { intervalMs: 150, burst: 1 };
 
 test('when requests to one key come at once, then they go out one interval apart', async () => {
   const time = fakeTime();
@@ -101,7 +101,7 @@ test('when a key is held off, then its next request waits until the hold-off end
   const time = fakeTime();
   const pacer = new LocalRequestPacer(time.now, (ms) => time.sleep(ms));
   await pacer.wait('a', interval);
-  await pacer.holdOff('a', 2_000);
+  await pacer.holdOff('a', 2_000, interval);
   const sent: string[] = [];
   const other = pacer.wait('b', interval).then(() => sent.push(`b@${time.now() - 1_000_000}`));
   const held = pacer.wait('a', interval).then(() => sent.push(`a@${time.now() - 1_000_000}`));
@@ -110,8 +110,38 @@ test('when a key is held off, then its next request waits until the hold-off end
   assert.deepEqual(sent, ['b@0', 'a@2000']);
 });
 
-test('when the rate is 7 per second, then requests are spaced a little over 1000/7 ms', () => {
-  assert.deepEqual(rateOf(7), { intervalMs: 143 + 20 });
-  assert.deepEqual(rateOf(2, 0), { intervalMs: 500 });
-  assert.ok(rateOf(7).intervalMs * 7 > 1000, 'seven requests never fit into one second');
+test('when a burst is allowed, then that many go at once and the rest one interval apart', async () => {
+  const time = fakeTime();
+  const pacer = new LocalRequestPacer(time.now, (ms) => time.sleep(ms));
+  const sent: number[] = [];
+  const send = async () => {
+    await pacer.wait('a', { intervalMs: 40, burst: 4 });
+    sent.push(time.now() - 1_000_000);
+  };
+  const all = Promise.all(Array.from({ length: 6 }, send));
+  await time.run();
+  await all;
+  assert.deepEqual(sent.sort((a, b) => a - b), [0, 0, 0, 0, 40, 80]);
+});
+
+test('when an account with a burst is held off, then it waits the pause and does not burst right after', async () => {
+  const time = fakeTime();
+  const pacer = new LocalRequestPacer(time.now, (ms) => time.sleep(ms));
+  const pace = { intervalMs: 20, burst: 5 };
+  await pacer.holdOff('a', 100, pace);
+  const sent: number[] = [];
+  const send = async () => {
+    await pacer.wait('a', pace);
+    sent.push(time.now() - 1_000_000);
+  };
+  const all = Promise.all([send(), send()]);
+  await time.run();
+  await all;
+  assert.deepEqual(sent.sort((a, b) => a - b), [100, 120]);
+});
+
+test('when the rate is 7 per second, then requests are spaced a little over 1000/7 ms, one at a time', () => {
+  assert.deepEqual(paceOf(7), { intervalMs: 143 + 20, burst: 1 });
+  assert.deepEqual(paceOf(2, 40, 0), { intervalMs: 500, burst: 40 });
+  assert.ok(paceOf(7).intervalMs * 7 > 1000, 'seven requests never fit into one second');
 });

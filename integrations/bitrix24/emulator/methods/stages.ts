@@ -1,7 +1,7 @@
 /**
  * Funnels and stages (bitrix24.md 3.5) and stage history (3.8): `crm.category.list`,
  * `crm.dealcategory.list|get|status|stage.list`, `crm.status.list`, `crm.status.entity.types`,
- * `crm.stagehistory.list`.
+ * `crm.stagehistory.list`, and the CRM mode (3.6) `crm.settings.mode.get`.
  */
 import { splitFilterKey, pageOf, startParam } from '../crm/listQuery.js';
 import { isFieldObject, semanticLetter } from '../crm/records.js';
@@ -229,4 +229,6 @@ export const stageMethods: MethodTable = {
     },
   },
   'crm.stagehistory.list': { scope: 'crm', handler: stageHistoryList },
+  // file 3.6: 1 = Classic CRM (leads and deals), 2 = Simple CRM (deals only).
+  'crm.settings.mode.get': { scope: 'crm', handler: (context) => ({ result: context.portal.crmMode }) },
 };

@@ -5,7 +5,7 @@ import type { Migration } from './index.js';
  * webhook showing exactly these, with the same amount, stage and responsible, is our own write
  * coming back: the deal need not be read again.
  */
-export const m0004DealFieldsSeen: Migration = {
-  id: '0004_deal_fields_seen',
+export const m0005DealFieldsSeen: Migration = {
+  id: '0005_deal_fields_seen',
   sql: `ALTER TABLE deals ADD COLUMN fields_seen jsonb NOT NULL DEFAULT '{}';`,
 };

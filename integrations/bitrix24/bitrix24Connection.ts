@@ -1,0 +1,438 @@
+/**
+ * `CrmConnection` for one Bitrix24 portal (bitrix24.md 3, 4.4): every read and write goes through
+ * `batch` (up to 50 commands, one request for the leaky bucket), every request through `CrmAccess`
+ * (paced, authenticated, retried). Deals and — on classic-mode portals — leads are both enriched;
+ * lead ids carry an `L` (`L17`) so they never meet deal ids.
+ */
+import type { CrmAccount } from '../../server/crm/crmAccounts.js';
+import type { CrmAccess } from '../../server/crm/crmAccess.js';
+import type { CrmConnection, CrmContact, CrmDeal, CrmEntity, CrmStage, CrmStageChange, DealFieldWrite, DealNote } from '../../server/crm/crmAdapter.js';
+import type { SourceFieldKey } from '../../server/crm/sourceFields.js';
+import { CrmError } from '../crmError.js';
+import type { FormInput } from '../formBrackets.js';
+import { apiFieldNames, userFieldDefinitions, valueFromApi, type UserFieldNames } from './bitrix24Fields.js';
+import { commandFailure, type BatchAnswer, type BatchCommand, type Bitrix24Rest } from './restClient.js';
+
+/** Events bound to our webhook address (issue 5; deletions keep our copy honest). */
+export const BOUND_EVENTS = [
+  'ONCRMDEALADD',
+  'ONCRMDEALUPDATE',
+  'ONCRMDEALDELETE',
+  'ONCRMLEADADD',
+  'ONCRMLEADUPDATE',
+  'ONCRMLEADDELETE',
+  'ONCRMCONTACTADD',
+  'ONCRMCONTACTUPDATE',
+  'ONAPPUNINSTALL',
+] as const;
+export const DEAL_TAB_PLACEMENT = 'CRM_DEAL_DETAIL_TAB';
+/** `crm.settings.mode.get` (3.6): 1 classic (leads and deals), 2 simple (deals only). */
+export const CLASSIC_MODE = 1;
+/** Legacy list pages hold 50 rows (3.2). */
+const PAGE = 50;
+/** The pipeline our lead records are in (their statuses are one funnel, dictionary `STATUS`). */
+export const LEAD_PIPELINE = 'lead';
+
+export interface Bitrix24ConnectionOptions {
+  account: CrmAccount;
+  access: CrmAccess;
+  rest: Bitrix24Rest;
+  /** `PUBLIC_URL/webhooks/bitrix24`. */
+  webhookUrl: string;
+  /** `PUBLIC_URL/bitrix24/placement/deal`. */
+  placementUrl: string;
+  /** Commands per batch (3.11: at most 50). */
+  batchSize: number;
+}
+
+type Row = Record<string, unknown>;
+
+interface SetupRecord {
+  userFields?: { deal?: UserFieldNames; lead?: UserFieldNames };
+  crmMode?: number;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const result: T[][] = [];
+  for (let start = 0; start < items.length; start += size) result.push(items.slice(start, start + size));
+  return result;
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : null;
+}
+
+function date(value: unknown): Date | null {
+  const time = typeof value === 'string' ? Date.parse(value) : NaN;
+  return Number.isFinite(time) ? new Date(time) : null;
+}
+
+/** `L17` -> lead 17, `5` -> deal 5. */
+export function recordRef(id: string): { entity: CrmEntity; id: number } | undefined {
+  const match = /^(L?)(\d+)$/.exec(id);
+  if (!match) return undefined;
+  return { entity: match[1] === 'L' ? 'lead' : 'deal', id: Number(match[2]) };
+}
+
+export function recordId(entity: CrmEntity, id: unknown): string {
+  return entity === 'lead' ? `L${String(id)}` : String(id);
+}
+
+function outcomeOf(semantic: unknown): CrmDeal['outcome'] {
+  return semantic === 'S' ? 'won' : semantic === 'F' ? 'lost' : 'open';
+}
+
+function multiValues(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  return value.map((item) => (item && typeof item === 'object' ? (item as Row)['VALUE'] : undefined)).filter((item): item is string => typeof item === 'string' && item !== '');
+}
+
+function rowsOf(value: unknown): Row[] {
+  if (Array.isArray(value)) return value.filter((row): row is Row => Boolean(row) && typeof row === 'object');
+  if (value && typeof value === 'object' && Array.isArray((value as Row)['items'])) return rowsOf((value as Row)['items']);
+  return [];
+}
+
+export class Bitrix24Connection implements CrmConnection {
+  constructor(private readonly options: Bitrix24ConnectionOptions) {}
+
+  private get account(): CrmAccount {
+    return this.options.account;
+  }
+
+  private get setupRecord(): SetupRecord {
+    return this.account.setup as SetupRecord;
+  }
+
+  private userFields(entity: CrmEntity): UserFieldNames {
+    return this.setupRecord.userFields?.[entity] ?? {};
+  }
+
+  private get classic(): boolean {
+    return this.setupRecord.crmMode === CLASSIC_MODE;
+  }
+
+  private call<T>(method: string, params: Record<string, unknown>, repeatable: boolean) {
+    return this.options.access.call(this.account, (token) => this.options.rest.call<T>(token, method, params), { repeatable });
+  }
+
+  /**
+   * One batch through CrmAccess. Repeatable batches (reads, writes of the same values) throw on the
+   * first failed command so the whole batch is retried or failed; commands failing with NOT_FOUND
+   * (a record deleted meanwhile) are left out of the answer instead.
+   */
+  private async batch(commands: ReadonlyMap<string, BatchCommand>, options: { repeatable: boolean; halt?: boolean }): Promise<BatchAnswer> {
+    if (commands.size === 0) return { results: new Map(), totals: new Map(), errors: new Map() };
+    return this.options.access.call(
+      this.account,
+      async (token) => {
+        const answer = await this.options.rest.batch(token, commands, options.halt ?? false);
+        if (!options.repeatable) return answer;
+        for (const [key, error] of answer.errors) {
+          const failure = commandFailure(error);
+          if (failure.code !== 'NOT_FOUND') throw new CrmError({ ...failure, message: `${commands.get(key)?.method ?? key}: ${failure.message}` });
+        }
+        return answer;
+      },
+      { repeatable: options.repeatable },
+    );
+  }
+
+  /** Lists (filter by id) of deals and leads in batches of up to 50 commands, 50 ids each. */
+  private async listByIds(ids: readonly string[], select: (entity: CrmEntity) => string[]): Promise<Array<{ entity: CrmEntity; row: Row }>> {
+    const byEntity: Record<CrmEntity, number[]> = { deal: [], lead: [] };
+    for (const id of ids) {
+      const ref = recordRef(id);
+      if (ref) byEntity[ref.entity].push(ref.id);
+    }
+    const commands: Array<[string, BatchCommand]> = [];
+    for (const entity of ['deal', 'lead'] as const) {
+      chunks(byEntity[entity], PAGE).forEach((part, index) => {
+        commands.push([`${entity}${index}`, { method: `crm.${entity}.list`, params: { filter: { '@ID': part }, select: select(entity), start: -1 } }]);
+      });
+    }
+    const rows: Array<{ entity: CrmEntity; row: Row }> = [];
+    for (const part of chunks(commands, this.options.batchSize)) {
+      const answer = await this.batch(new Map(part), { repeatable: true });
+      for (const [key, result] of answer.results) for (const row of rowsOf(result)) rows.push({ entity: key.startsWith('lead') ? 'lead' : 'deal', row });
+    }
+    return rows;
+  }
+
+  private dealOf(entity: CrmEntity, row: Row): CrmDeal {
+    const names = apiFieldNames(this.userFields(entity));
+    const fields: Partial<Record<SourceFieldKey, string>> = {};
+    for (const [key, name] of names) {
+      const value = valueFromApi(key, row[name]);
+      if (value !== undefined) fields[key] = value;
+    }
+    const isLead = entity === 'lead';
+    const semantic = row[isLead ? 'STATUS_SEMANTIC_ID' : 'STAGE_SEMANTIC_ID'];
+    const outcome = outcomeOf(semantic);
+    const contactId = text(row['CONTACT_ID']);
+    const id = recordId(entity, row['ID']);
+    const stageChangedAt = date(row['MOVED_TIME']) ?? date(row['DATE_CREATE']);
+    return {
+      id,
+      entity,
+      name: text(row['TITLE']),
+      pipelineId: isLead ? LEAD_PIPELINE : (text(row['CATEGORY_ID']) ?? '0'),
+      stageId: text(row[isLead ? 'STATUS_ID' : 'STAGE_ID']) ?? '',
+      outcome,
+      amount: Number.isFinite(Number(row['OPPORTUNITY'])) && row['OPPORTUNITY'] !== null ? Number(row['OPPORTUNITY']) : null,
+      responsibleUserId: text(row['ASSIGNED_BY_ID']),
+      createdAt: date(row['DATE_CREATE']) ?? new Date(0),
+      closedAt: outcome === 'open' ? null : (date(row[isLead ? 'DATE_CLOSED' : 'MOVED_TIME']) ?? date(row['MOVED_TIME'])),
+      // A lead holds its person's phones and e-mails itself; a deal names its (first) contact.
+      contactIds: [...(isLead ? [id] : []), ...(contactId && contactId !== '0' ? [contactId] : [])],
+      fields,
+      ...(stageChangedAt ? { stageChangedAt } : {}),
+    };
+  }
+
+  async readDeals(ids: readonly string[]): Promise<CrmDeal[]> {
+    const rows = await this.listByIds(ids, () => ['*', 'UF_*']);
+    return rows.map(({ entity, row }) => this.dealOf(entity, row));
+  }
+
+  /** Contacts by id, and leads (`L17`) as the people they hold. */
+  async readContacts(ids: readonly string[]): Promise<CrmContact[]> {
+    const leadIds = ids.filter((id) => id.startsWith('L'));
+    const contactIds = ids.filter((id) => /^\d+$/.test(id)).map(Number);
+    const commands: Array<[string, BatchCommand]> = chunks(contactIds, PAGE).map((part, index) => [
+      `contact${index}`,
+      { method: 'crm.contact.list', params: { filter: { '@ID': part }, select: ['ID', 'PHONE', 'EMAIL'], start: -1 } },
+    ]);
+    chunks(leadIds.map((id) => Number(id.slice(1))), PAGE).forEach((part, index) => {
+      commands.push([`lead${index}`, { method: 'crm.lead.list', params: { filter: { '@ID': part }, select: ['ID', 'PHONE', 'EMAIL'], start: -1 } }]);
+    });
+    const contacts: CrmContact[] = [];
+    for (const part of chunks(commands, this.options.batchSize)) {
+      const answer = await this.batch(new Map(part), { repeatable: true });
+      for (const [key, result] of answer.results) {
+        for (const row of rowsOf(result)) {
+          contacts.push({ id: key.startsWith('lead') ? recordId('lead', row['ID']) : String(row['ID']), phones: multiValues(row['PHONE']), emails: multiValues(row['EMAIL']) });
+        }
+      }
+    }
+    return contacts;
+  }
+
+  /** `crm.deal.update` / `crm.lead.update` of only the fields this portal has, 50 a batch; the same values twice change nothing. */
+  async writeDealFields(writes: readonly DealFieldWrite[]): Promise<void> {
+    const commands: Array<[string, BatchCommand]> = [];
+    for (const write of writes) {
+      const ref = recordRef(write.dealId);
+      if (!ref) continue;
+      const names = apiFieldNames(this.userFields(ref.entity));
+      const fields: Record<string, string> = {};
+      for (const [key, value] of Object.entries(write.values) as Array<[SourceFieldKey, string]>) {
+        const name = names.get(key);
+        if (name) fields[name] = value;
+      }
+      if (Object.keys(fields).length === 0) continue;
+      commands.push([`w${write.dealId}`, { method: `crm.${ref.entity}.update`, params: { id: ref.id, fields, params: { REGISTER_SONET_EVENT: 'N' } } }]);
+    }
+    for (const part of chunks(commands, this.options.batchSize)) await this.batch(new Map(part), { repeatable: true });
+  }
+
+  /**
+   * One timeline comment per record, each followed in the same batch by writing the comment's id
+   * into our note field (`$result[...]`), with `halt`: a comment posted is a comment recorded, so a
+   * run that died mid-post finds it with `dealsWithOurNote` and never posts twice. Not repeatable.
+   */
+  async addDealNotes(notes: readonly DealNote[]): Promise<void> {
+    const pairsPerBatch = Math.max(1, Math.floor(this.options.batchSize / 2));
+    for (const part of chunks(notes, pairsPerBatch)) {
+      const commands = new Map<string, BatchCommand>();
+      const markers = new Map<string, { entity: CrmEntity; id: number; field: string }>();
+      for (const note of part) {
+        const ref = recordRef(note.dealId);
+        if (!ref) continue;
+        commands.set(`c${note.dealId}`, { method: 'crm.timeline.comment.add', params: { fields: { ENTITY_ID: ref.id, ENTITY_TYPE: ref.entity, COMMENT: note.text } } });
+        const field = this.userFields(ref.entity).note;
+        if (field) {
+          markers.set(note.dealId, { entity: ref.entity, id: ref.id, field });
+          commands.set(`m${note.dealId}`, { method: `crm.${ref.entity}.update`, params: { id: ref.id, fields: { [field]: `$result[c${note.dealId}]` }, params: { REGISTER_SONET_EVENT: 'N' } } });
+        }
+      }
+      const answer = await this.batch(commands, { repeatable: false, halt: true });
+      // A comment posted whose marker write failed: write the marker again (the same value, repeatable).
+      const repairs = new Map<string, BatchCommand>();
+      for (const [dealId, marker] of markers) {
+        const commentId = answer.results.get(`c${dealId}`);
+        if (commentId !== undefined && !answer.results.has(`m${dealId}`)) {
+          repairs.set(`m${dealId}`, { method: `crm.${marker.entity}.update`, params: { id: marker.id, fields: { [marker.field]: String(commentId) } as { [key: string]: FormInput }, params: { REGISTER_SONET_EVENT: 'N' } } });
+        }
+      }
+      await this.batch(repairs, { repeatable: true });
+      const failed = [...answer.errors].find(([key]) => key.startsWith('c'));
+      if (failed) throw new CrmError({ ...commandFailure(failed[1]), message: `crm.timeline.comment.add: ${commandFailure(failed[1]).message}` });
+    }
+  }
+
+  async dealsWithOurNote(dealIds: readonly string[]): Promise<Set<string>> {
+    const rows = await this.listByIds(dealIds, (entity) => ['ID', ...(this.userFields(entity).note ? [this.userFields(entity).note as string] : [])]);
+    const found = new Set<string>();
+    for (const { entity, row } of rows) {
+      const field = this.userFields(entity).note;
+      if (field && text(row[field])) found.add(recordId(entity, row['ID']));
+    }
+    return found;
+  }
+
+  async listStages(): Promise<CrmStage[]> {
+    const answer = await this.batch(
+      new Map<string, BatchCommand>([
+        ['categories', { method: 'crm.category.list', params: { entityTypeId: 2 } }],
+        ['statuses', { method: 'crm.status.list', params: { order: { SORT: 'ASC' } } }],
+      ]),
+      { repeatable: true },
+    );
+    const categories = rowsOf((answer.results.get('categories') as Row | undefined)?.['categories']);
+    const names = new Map(categories.map((category) => [String(category['id']), String(category['name'] ?? '')]));
+    const pipelines = new Map<string, { name: string; rows: Row[] }>();
+    for (const row of rowsOf(answer.results.get('statuses'))) {
+      const entityId = String(row['ENTITY_ID'] ?? '');
+      const deal = /^DEAL_STAGE(?:_(\d+))?$/.exec(entityId);
+      const pipelineId = deal ? (deal[1] ?? '0') : entityId === 'STATUS' && this.classic ? LEAD_PIPELINE : undefined;
+      if (pipelineId === undefined) continue;
+      const pipeline = pipelines.get(pipelineId) ?? { name: pipelineId === LEAD_PIPELINE ? 'Leads' : (names.get(pipelineId) ?? `Funnel ${pipelineId}`), rows: [] };
+      pipeline.rows.push(row);
+      pipelines.set(pipelineId, pipeline);
+    }
+    return [...pipelines].flatMap(([pipelineId, pipeline]) =>
+      pipeline.rows
+        .sort((a, b) => Number(a['SORT']) - Number(b['SORT']))
+        .map((row, index) => ({
+          pipelineId,
+          pipelineName: pipeline.name,
+          stageId: String(row['STATUS_ID']),
+          name: String(row['NAME'] ?? row['STATUS_ID']),
+          sort: Number(row['SORT']) || 0,
+          kind: row['SEMANTICS'] === 'S' ? 'won' : row['SEMANTICS'] === 'F' ? 'lost' : index === 0 ? 'entry' : 'open',
+        })),
+    );
+  }
+
+  /**
+   * Install set-up, idempotent: our events bound to our webhook address, the deal-card tab bound,
+   * our user fields on deals (and leads on classic portals) created unless found by `XML_ID`.
+   * What exists is read first in one batch; what is missing is made in another.
+   */
+  async setUp(): Promise<Record<string, unknown>> {
+    const { webhookUrl, placementUrl } = this.options;
+    const known = await this.batch(
+      new Map<string, BatchCommand>([
+        ['events', { method: 'event.get', params: {} }],
+        ['placements', { method: 'placement.get', params: {} }],
+        ['mode', { method: 'crm.settings.mode.get', params: {} }],
+        ['dealFields', { method: 'crm.deal.userfield.list', params: {} }],
+        ['leadFields', { method: 'crm.lead.userfield.list', params: {} }],
+      ]),
+      { repeatable: true },
+    );
+    const crmMode = Number(known.results.get('mode')) || CLASSIC_MODE;
+    const entities: CrmEntity[] = crmMode === CLASSIC_MODE ? ['deal', 'lead'] : ['deal'];
+    const bound = new Set(rowsOf(known.results.get('events')).filter((row) => row['handler'] === webhookUrl).map((row) => String(row['event'])));
+    const placed = rowsOf(known.results.get('placements')).some((row) => row['placement'] === DEAL_TAB_PLACEMENT && row['handler'] === placementUrl);
+
+    const create = new Map<string, BatchCommand>();
+    for (const event of BOUND_EVENTS) if (!bound.has(event)) create.set(`bind${event}`, { method: 'event.bind', params: { event, handler: webhookUrl } });
+    if (!placed) {
+      create.set('placement', {
+        method: 'placement.bind',
+        params: { PLACEMENT: DEAL_TAB_PLACEMENT, HANDLER: placementUrl, LANG_ALL: { ru: { TITLE: 'Источник (LongFunnel)' }, en: { TITLE: 'Source (LongFunnel)' } } },
+      });
+    }
+    const userFields: Record<CrmEntity, UserFieldNames> = { deal: {}, lead: {} };
+    for (const entity of entities) {
+      const existing = new Map(rowsOf(known.results.get(`${entity}Fields`)).map((row) => [String(row['XML_ID'] ?? ''), String(row['FIELD_NAME'])]));
+      userFieldDefinitions.forEach((field, index) => {
+        const found = existing.get(field.xmlId);
+        if (found) {
+          userFields[entity][field.key] = found;
+          return;
+        }
+        create.set(`${entity}${field.key}`, {
+          method: `crm.${entity}.userfield.add`,
+          params: {
+            fields: {
+              FIELD_NAME: field.fieldName,
+              USER_TYPE_ID: field.userTypeId,
+              XML_ID: field.xmlId,
+              SORT: 600 + index,
+              MULTIPLE: 'N',
+              MANDATORY: 'N',
+              SHOW_FILTER: 'Y',
+              SHOW_IN_LIST: 'Y',
+              EDIT_IN_LIST: field.key === 'lf_visitor_id' ? 'Y' : 'N',
+              EDIT_FORM_LABEL: field.label,
+              LIST_COLUMN_LABEL: field.label,
+              LIST_FILTER_LABEL: field.label,
+            },
+          },
+        });
+        userFields[entity][field.key] = field.fieldName;
+      });
+    }
+    for (const part of chunks([...create], this.options.batchSize)) {
+      // Not repeated blindly: a set-up run again finds what an interrupted one made (by handler, by XML_ID).
+      const answer = await this.batch(new Map(part), { repeatable: false });
+      const failed = [...answer.errors][0];
+      if (failed) throw new CrmError({ ...commandFailure(failed[1]), message: `set-up ${part.find(([key]) => key === failed[0])?.[1].method ?? failed[0]}: ${commandFailure(failed[1]).message}` });
+    }
+    return { crmMode, userFields, webhookUrl, placementUrl, boundEvents: [...BOUND_EVENTS] };
+  }
+
+  /**
+   * Pages of a legacy list: the first page alone (it tells the total), then the other pages 50 to
+   * a batch (2,500 rows a request). Ordered by ID with a fixed filter, so pages do not shift.
+   */
+  private async *pages(method: string, params: Record<string, unknown>): AsyncIterable<Row[]> {
+    const first = await this.call<unknown>(method, { ...params, start: 0 }, true);
+    yield rowsOf(first.result);
+    const total = first.total ?? 0;
+    const starts: number[] = [];
+    for (let start = PAGE; start < total; start += PAGE) starts.push(start);
+    for (const part of chunks(starts, this.options.batchSize)) {
+      const answer = await this.batch(new Map(part.map((start) => [`p${start}`, { method, params: { ...(params as { [key: string]: FormInput }), start } }])), { repeatable: true });
+      for (const start of part) yield rowsOf(answer.results.get(`p${start}`));
+    }
+  }
+
+  async *dealsUpdatedSince(since: Date): AsyncIterable<CrmDeal[]> {
+    const entities: CrmEntity[] = this.classic ? ['deal', 'lead'] : ['deal'];
+    for (const entity of entities) {
+      const params = { filter: { '>=DATE_MODIFY': since.toISOString() }, order: { ID: 'ASC' }, select: ['*', 'UF_*'] };
+      for await (const rows of this.pages(`crm.${entity}.list`, params)) if (rows.length > 0) yield rows.map((row) => this.dealOf(entity, row));
+    }
+  }
+
+  /** `crm.stagehistory.list` (3.8): one row per creation and per move, oldest first per record. */
+  async *stageChangesSince(since: Date): AsyncIterable<CrmStageChange[]> {
+    const entities: Array<[CrmEntity, number]> = this.classic ? [['deal', 2], ['lead', 1]] : [['deal', 2]];
+    for (const [entity, entityTypeId] of entities) {
+      const last = new Map<string, string>();
+      const params = { entityTypeId, filter: { '>=CREATED_TIME': since.toISOString() }, order: { ID: 'ASC' } };
+      for await (const rows of this.pages('crm.stagehistory.list', params)) {
+        const changes: CrmStageChange[] = [];
+        for (const row of rows) {
+          const dealId = recordId(entity, row['OWNER_ID']);
+          const stageId = text(row[entity === 'lead' ? 'STATUS_ID' : 'STAGE_ID']);
+          const at = date(row['CREATED_TIME']);
+          if (!stageId || !at) continue;
+          changes.push({
+            dealId,
+            pipelineId: entity === 'lead' ? LEAD_PIPELINE : String(row['CATEGORY_ID'] ?? '0'),
+            fromStageId: Number(row['TYPE_ID']) === 1 ? null : (last.get(dealId) ?? null),
+            toStageId: stageId,
+            at,
+          });
+          last.set(dealId, stageId);
+        }
+        if (changes.length > 0) yield changes;
+      }
+    }
+  }
+}
