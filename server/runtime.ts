@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Router } from 'express';
 import type { Config } from './config.js';
 import { createApp } from './http/app.js';
+import { withFastRoutes, type FastRoute } from './http/fastRoutes.js';
 import { healthRoutes } from './http/routes/health.js';
 import { createLogger, errorMeta, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -43,6 +44,8 @@ export interface Feature {
   /** Queues this feature adds jobs to or works on. */
   queues?: readonly string[];
   routers?(deps: FeatureDeps): Router[];
+  /** Hot routes served on node:http before Express (http/fastRoutes.ts); keep this for the few that need it. */
+  fastRoutes?(deps: FeatureDeps): FastRoute[];
   workers?(deps: FeatureDeps): WorkerRegistration[];
 }
 
@@ -143,10 +146,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       readinessDetails: () => ({ role }),
     }),
   ];
+  const fastRoutes: FastRoute[] = [];
   if (role !== 'worker') {
-    for (const feature of options.features) routers.push(...(feature.routers?.(deps) ?? []));
+    for (const feature of options.features) {
+      routers.push(...(feature.routers?.(deps) ?? []));
+      fastRoutes.push(...(feature.fastRoutes?.(deps) ?? []));
+    }
   }
-  const server = http.createServer(createApp({ trustProxy: config.trustProxy, logger, metrics, routers }));
+  const app = createApp({ trustProxy: config.trustProxy, logger, metrics, routers });
+  const server = http.createServer(withFastRoutes(app, fastRoutes, { logger, metrics }));
   server.keepAliveTimeout = 65_000;
   let address: AddressInfo;
   try {
