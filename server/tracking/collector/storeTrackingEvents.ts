@@ -112,5 +112,6 @@ export async function storeTrackingEvents(db: Database, events: TrackingEvent[])
             title text, goal text, value numeric, at timestamptz)
        JOIN visit_rows v ON v.tenant_id = r.tenant_id AND v.id = r.visit_id AND v.visitor_id = r.visitor_id`,
     [JSON.stringify([...visitors.values()].sort(byKey)), JSON.stringify([...visits.values()].sort(byKey)), JSON.stringify(hits)],
+    { prepareAs: 'collect_store_tracking_events' },
   );
 }
