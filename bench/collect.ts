@@ -14,6 +14,7 @@ import { pacedLoad } from './pacedLoad.js';
 
 const DURATION_SECONDS = Number(process.env.BENCH_DURATION_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 
 const landings = [
   'https://shop.example/?utm_source=yandex&utm_medium=cpc&utm_campaign=sofas_msk&utm_term=%D0%B4%D0%B8%D0%B2%D0%B0%D0%BD&yclid=8123412341',
@@ -63,12 +64,21 @@ const headers = {
   'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36',
 };
 
-/** Closed loop at full speed: CONNECTIONS clients, each sending its next request when answered. */
+/**
+ * Closed loop at full speed: CONNECTIONS clients, each sending its next request when answered. A
+ * warm-up run of the same load comes first and is not counted, for both sides alike: JIT, connection
+ * pools and caches are then warm in both, as in a server that has been up for a while.
+ */
 async function drive(url: string, body: (() => string) | undefined): Promise<Measured> {
+  if (WARMUP_SECONDS > 0) await load(url, body, WARMUP_SECONDS);
+  return load(url, body, DURATION_SECONDS);
+}
+
+async function load(url: string, body: (() => string) | undefined, seconds: number): Promise<Measured> {
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
-    duration: DURATION_SECONDS,
+    duration: seconds,
     requests: [
       {
         method: 'POST',
@@ -105,7 +115,9 @@ export async function benchCollect(): Promise<void> {
   try {
     const collectorUrl = await collector.started(60_000);
     const site = await createTestSite(collectorUrl);
-    console.log(`collect bench: ${CONNECTIONS} connections, ${DURATION_SECONDS} s per run, PostgreSQL, loopback`);
+    console.log(
+      `collect bench: ${CONNECTIONS} connections, ${DURATION_SECONDS} s per run after ${WARMUP_SECONDS} s of warm-up, PostgreSQL, loopback`,
+    );
 
     const collect = await drive(`${collectorUrl}/collect`, payloadFactory(site.key));
     console.log(`collector at peak:  ${format(collect)}`);
