@@ -16,7 +16,7 @@ import { rateLimitKey } from './clientAddress.js';
 import type { FeatureDeps } from '../../runtime.js';
 import { GroupCommitter } from '../../storage/groupCommit.js';
 import { SiteDirectory, isSiteOrigin, type Site } from '../sites/siteStore.js';
-import { trackerPayloadSchema, type TrackerPayload } from './payloadSchema.js';
+import { validatePayload, type TrackerPayload } from './payloadSchema.js';
 import { storeTrackingEvents } from './storeTrackingEvents.js';
 import type { TrackingEvent } from './trackingEvent.js';
 import { UserAgentCache, type UserAgentFacts } from './userAgents.js';
@@ -54,7 +54,7 @@ function parsePayload(body: string | undefined): TrackerPayload {
   } catch {
     throw new AppError(400, 'invalid_json', 'The request body is not valid JSON');
   }
-  const { value, error } = trackerPayloadSchema.validate(parsed);
+  const { value, error } = validatePayload(parsed);
   if (error) throw new AppError(400, 'validation_failed', error.details.map((detail) => detail.message).join('; '));
   return value;
 }

@@ -10,20 +10,40 @@ import { landingParams } from './landingParams.js';
 import type { VisitRow } from '../visits/visitRow.js';
 import type { TrackingEvent } from './trackingEvent.js';
 
-function visitRow(event: TrackingEvent): VisitRow {
-  const source = classifyVisit({ url: event.landing, referrer: event.referrer, siteHosts: event.siteHosts });
+type VisitSource = Pick<VisitRow, 'source' | 'medium' | 'campaign' | 'content' | 'term' | 'channel' | 'click_id_type' | 'click_id' | 'landing_params'>;
+
+/**
+ * A visit's source columns, a pure function of its landing, referrer and site hosts, cached: every
+ * hit of a visit carries the same landing and referrer, and only the visit's first hit stores them,
+ * so without the cache each page view would classify its visit again for nothing. Bounded like the
+ * user-agent cache: cleared when full.
+ */
+const visitSources = new Map<string, VisitSource>();
+const MAX_CACHED_SOURCES = 10_000;
+
+function visitSourceOf(event: TrackingEvent): VisitSource {
+  const key = `${event.siteHosts.join(' ')}\u0000${event.landing}\u0000${event.referrer ?? ''}`;
+  let cached = visitSources.get(key);
+  if (!cached) {
+    const source = classifyVisit({ url: event.landing, referrer: event.referrer, siteHosts: event.siteHosts });
+    cached = { ...sourceColumns(source), click_id: source.clickId, landing_params: landingParams(event.landing) };
+    if (visitSources.size >= MAX_CACHED_SOURCES) visitSources.clear();
+    visitSources.set(key, cached);
+  }
+  return cached;
+}
+
+function visitRow(event: TrackingEvent, at: string): VisitRow {
   return {
     tenant_id: event.tenantId,
     id: event.visitId,
     site_id: event.siteId,
     visitor_id: event.visitorId,
-    started_at: event.at.toISOString(),
-    last_activity_at: event.at.toISOString(),
+    started_at: at,
+    last_activity_at: at,
     landing_url: event.landing,
     referrer: event.referrer,
-    ...sourceColumns(source),
-    click_id: source.clickId,
-    landing_params: landingParams(event.landing),
+    ...visitSourceOf(event),
     ym_uid: event.ymUid,
     ga_cid: event.gaCid,
     device_type: event.device.type,
@@ -44,7 +64,7 @@ export async function storeTrackingEvents(db: Database, events: TrackingEvent[])
   for (const event of events) {
     const at = event.at.toISOString();
     const visitKey = `${event.tenantId}\u0000${event.visitId}`;
-    const visit = visits.get(visitKey) ?? visitRow(event);
+    const visit = visits.get(visitKey) ?? visitRow(event, at);
     visits.set(visitKey, visit);
     if (event.type === 'pageview') visit.pageviews++;
     else visit.goals++;
