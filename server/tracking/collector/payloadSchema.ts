@@ -19,7 +19,8 @@ const httpUrl = Joi.string()
     }
     return helpers.error('string.httpUrl');
   })
-  .messages({ 'string.httpUrl': '{{#label}} must be an http or https URL' });
+  // A rule's own message is compiled once; `.messages()` would be merged into the preferences on every call.
+  .message('{{#label}} must be an http or https URL');
 
 export interface TrackerPayload {
   v: 1;
@@ -43,9 +44,10 @@ const goalName = Joi.string().min(1).max(100);
 
 export const trackerPayloadSchema = Joi.object<TrackerPayload>({
   v: Joi.number().valid(1).required(),
-  site: Joi.string().pattern(/^lf_[A-Za-z0-9]{24}$/).required().messages({
-    'string.pattern.base': '"site" must be a site key like lf_ and 24 letters or digits: check data-site in the tag',
-  }),
+  site: Joi.string()
+    .pattern(/^lf_[A-Za-z0-9]{24}$/)
+    .message('"site" must be a site key like lf_ and 24 letters or digits: check data-site in the tag')
+    .required(),
   type: Joi.string().valid('pageview', 'goal').required(),
   visitor: id.required(),
   visit: id.required(),
