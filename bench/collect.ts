@@ -1,6 +1,6 @@
 /**
  * The collector against a bare `node:http` server answering 204, both driven by autocannon over
- * loopback with the same connections and duration. The collector runs as `longfunnel start` on
+ * loopback with the same requests, connections, warm-up and duration. The collector runs as `longfunnel start` on
  * PostgreSQL (a fresh database), with realistic tracker payloads: many visitors and visits, UTM,
  * click-id and referrer landings, page views and goals. Then the collector again at half its peak
  * rate, paced evenly (pacedLoad.ts), for the latency a site sees under normal load.
@@ -69,12 +69,12 @@ const headers = {
  * warm-up run of the same load comes first and is not counted, for both sides alike: JIT, connection
  * pools and caches are then warm in both, as in a server that has been up for a while.
  */
-async function drive(url: string, body: (() => string) | undefined): Promise<Measured> {
+async function drive(url: string, body: () => string): Promise<Measured> {
   if (WARMUP_SECONDS > 0) await load(url, body, WARMUP_SECONDS);
   return load(url, body, DURATION_SECONDS);
 }
 
-async function load(url: string, body: (() => string) | undefined, seconds: number): Promise<Measured> {
+async function load(url: string, body: () => string, seconds: number): Promise<Measured> {
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -83,7 +83,7 @@ async function load(url: string, body: (() => string) | undefined, seconds: numb
       {
         method: 'POST',
         headers,
-        ...(body ? { setupRequest: (request) => ({ ...request, body: body() }) } : { body: '{}' }),
+        setupRequest: (request) => ({ ...request, body: body() }),
       },
     ],
   });
@@ -121,7 +121,8 @@ export async function benchCollect(): Promise<void> {
 
     const collect = await drive(`${collectorUrl}/collect`, payloadFactory(site.key));
     console.log(`collector at peak:  ${format(collect)}`);
-    const baseline = await drive(bare.url, undefined);
+    // The same requests as the collector got, so autocannon does the same work per request on both sides.
+    const baseline = await drive(bare.url, payloadFactory(site.key));
     console.log(`bare node:http:     ${format(baseline)}`);
     const halfRate = Math.max(1, Math.round(collect.requestsPerSecond / 2));
     const nextPayload = payloadFactory(site.key);
