@@ -20,8 +20,9 @@ function bodyError(type: string, status: number, message: string): Error {
   return Object.assign(new Error(message), { type, status, expose: true });
 }
 
+/** As type-is decides it for body-parser: an empty body with `Content-Length: 0` is still a body. */
 function hasBody(req: IncomingMessage): boolean {
-  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
+  return req.headers['transfer-encoding'] !== undefined || !Number.isNaN(Number.parseInt(req.headers['content-length'] ?? '', 10));
 }
 
 function mediaType(contentType: string): string {

@@ -41,6 +41,10 @@ test('when the body is refused, then the error carries the type body-parser woul
   assert.equal(await read({ 'content-type': 'text/plain', 'content-encoding': 'compress' }, 'x'), '415 encoding.unsupported');
 });
 
+test('when the body is empty, then it is the empty text, which a JSON route then refuses as invalid JSON', async () => {
+  assert.equal(await read({ 'content-type': 'text/plain' }, ''), '');
+});
+
 test('when the media type is not accepted, then the body is left unread', async () => {
   assert.equal(await read({ 'content-type': 'application/x-www-form-urlencoded' }, 'a=1'), undefined);
 });
