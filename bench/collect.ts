@@ -1,6 +1,6 @@
 /**
  * The collector against a bare `node:http` server answering 204, both driven by autocannon over
- * loopback with the same connections and duration. The collector runs as `longfunnel start` on
+ * loopback with the same requests, connections, warm-up and duration. The collector runs as `longfunnel start` on
  * PostgreSQL (a fresh database), with realistic tracker payloads: many visitors and visits, UTM,
  * click-id and referrer landings, page views and goals. Then the collector again at half its peak
  * rate, paced evenly (pacedLoad.ts), for the latency a site sees under normal load.
@@ -10,10 +10,12 @@ import autocannon from 'autocannon';
 import { prepareBackend } from '../tests/support/backends.js';
 import { spawnLongfunnel } from '../tests/support/processes.js';
 import { ADMIN_TOKEN, createTestSite } from '../tests/support/tracking.js';
+import { countCpu, type CpuPerRequest, type CpuSides } from './cpuTime.js';
 import { pacedLoad } from './pacedLoad.js';
 
 const DURATION_SECONDS = Number(process.env.BENCH_DURATION_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 
 const landings = [
   'https://shop.example/?utm_source=yandex&utm_medium=cpc&utm_campaign=sofas_msk&utm_term=%D0%B4%D0%B8%D0%B2%D0%B0%D0%BD&yclid=8123412341',
@@ -55,6 +57,7 @@ interface Measured {
   p99Ms: number;
   non2xx: number;
   errors: number;
+  cpu: CpuPerRequest | undefined;
 }
 
 const headers = {
@@ -63,36 +66,58 @@ const headers = {
   'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36',
 };
 
-/** Closed loop at full speed: CONNECTIONS clients, each sending its next request when answered. */
-async function drive(url: string, body: (() => string) | undefined): Promise<Measured> {
+/**
+ * Closed loop at full speed: CONNECTIONS clients, each sending its next request when answered. A
+ * warm-up run of the same load comes first and is not counted, for both sides alike: JIT, connection
+ * pools and caches are then warm in both, as in a server that has been up for a while.
+ */
+async function drive(url: string, body: () => string, sides: CpuSides): Promise<Measured> {
+  if (WARMUP_SECONDS > 0) await load(url, body, WARMUP_SECONDS);
+  const cpuSince = await countCpu(sides);
+  const measured = await load(url, body, DURATION_SECONDS);
+  return { ...measured, cpu: await cpuSince(measured.requests) };
+}
+
+async function load(url: string, body: () => string, seconds: number): Promise<Omit<Measured, 'cpu'> & { requests: number }> {
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
-    duration: DURATION_SECONDS,
+    duration: seconds,
     requests: [
       {
         method: 'POST',
         headers,
-        ...(body ? { setupRequest: (request) => ({ ...request, body: body() }) } : { body: '{}' }),
+        setupRequest: (request) => ({ ...request, body: body() }),
       },
     ],
   });
-  return { requestsPerSecond: result.requests.average, p99Ms: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+  return {
+    requestsPerSecond: result.requests.average,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    requests: result.requests.total,
+  };
 }
 
 /** The baseline, in its own process like the collector: node:http answering 204 to every POST. */
-async function startBareServer(): Promise<{ url: string; stop: () => void }> {
+async function startBareServer(): Promise<{ url: string; pid: number; stop: () => void }> {
   const source = `
     const http = require('node:http');
     const server = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.statusCode = 204; res.end(); }); });
     server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
   const child = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
-  return { url: `http://127.0.0.1:${port}/collect`, stop: () => child.kill() };
+  return { url: `http://127.0.0.1:${port}/collect`, pid: child.pid ?? 0, stop: () => child.kill() };
 }
 
 const format = (measured: Measured) =>
-  `${Math.round(measured.requestsPerSecond)} req/s, p99 ${measured.p99Ms} ms, non-2xx ${measured.non2xx}, errors ${measured.errors}`;
+  `${Math.round(measured.requestsPerSecond)} req/s, p99 ${measured.p99Ms} ms, non-2xx ${measured.non2xx}, errors ${measured.errors}` +
+  (measured.cpu
+    ? `; CPU per request: server ${measured.cpu.serverUs} us` +
+      (measured.cpu.databaseUs ? ` + PostgreSQL ${measured.cpu.databaseUs} us` : '') +
+      ` + autocannon ${measured.cpu.loadUs} us`
+    : '');
 
 export async function benchCollect(): Promise<void> {
   const backend = await prepareBackend('postgres+redis', {
@@ -105,11 +130,17 @@ export async function benchCollect(): Promise<void> {
   try {
     const collectorUrl = await collector.started(60_000);
     const site = await createTestSite(collectorUrl);
-    console.log(`collect bench: ${CONNECTIONS} connections, ${DURATION_SECONDS} s per run, PostgreSQL, loopback`);
+    console.log(
+      `collect bench: ${CONNECTIONS} connections, ${DURATION_SECONDS} s per run after ${WARMUP_SECONDS} s of warm-up, PostgreSQL, loopback`,
+    );
 
-    const collect = await drive(`${collectorUrl}/collect`, payloadFactory(site.key));
+    const collect = await drive(`${collectorUrl}/collect`, payloadFactory(site.key), {
+      pids: [collector.child.pid ?? 0],
+      databaseUrl: backend.env.DATABASE_URL,
+    });
     console.log(`collector at peak:  ${format(collect)}`);
-    const baseline = await drive(bare.url, undefined);
+    // The same requests as the collector got, so autocannon does the same work per request on both sides.
+    const baseline = await drive(bare.url, payloadFactory(site.key), { pids: [bare.pid] });
     console.log(`bare node:http:     ${format(baseline)}`);
     const halfRate = Math.max(1, Math.round(collect.requestsPerSecond / 2));
     const nextPayload = payloadFactory(site.key);

@@ -9,6 +9,7 @@ import type { Router } from 'express';
 import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import { createApp } from './http/app.js';
+import { withFastRoutes, type FastRoute } from './http/fastRoutes.js';
 import { healthRoutes } from './http/routes/health.js';
 import { createLogger, errorMeta, type Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -50,6 +51,8 @@ export interface Feature {
   /** Queues this feature adds jobs to or works on. */
   queues?: readonly string[];
   routers?(deps: FeatureDeps): Router[];
+  /** Hot routes served on node:http before Express (http/fastRoutes.ts); keep this for the few that need it. */
+  fastRoutes?(deps: FeatureDeps): FastRoute[];
   workers?(deps: FeatureDeps): WorkerRegistration[];
   /** Facts for /readyz under the feature's name; they inform and never make the process unready. */
   readiness?(deps: FeatureDeps): Promise<Record<string, unknown>>;
@@ -167,10 +170,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       },
     }),
   ];
+  const fastRoutes: FastRoute[] = [];
   if (role !== 'worker') {
-    for (const feature of options.features) routers.push(...(feature.routers?.(deps) ?? []));
+    for (const feature of options.features) {
+      routers.push(...(feature.routers?.(deps) ?? []));
+      fastRoutes.push(...(feature.fastRoutes?.(deps) ?? []));
+    }
   }
-  const server = http.createServer(createApp({ trustProxy: config.trustProxy, logger, metrics, routers }));
+  const app = createApp({ trustProxy: config.trustProxy, logger, metrics, routers });
+  const server = http.createServer(withFastRoutes(app, fastRoutes, { logger, metrics }));
   server.keepAliveTimeout = 65_000;
   let address: AddressInfo;
   try {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Database, Queryable, QueryResult } from './database.js';
+import type { Database, Queryable, QueryOptions, QueryResult } from './database.js';
 import { withTimeout } from './database.js';
 
 export interface PostgresOptions {
@@ -21,14 +21,16 @@ export function openPostgres(options: PostgresOptions): Database {
   });
   pool.on('error', (error) => options.onIdleError?.(error));
 
-  const run = async <Row>(client: pg.Pool | pg.PoolClient, sql: string, params?: unknown[]): Promise<QueryResult<Row>> => {
-    const result = await client.query(sql, params as unknown[] | undefined);
+  const run = async <Row>(client: pg.Pool | pg.PoolClient, sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<Row>> => {
+    const result = options?.prepareAs
+      ? await client.query({ name: options.prepareAs, text: sql, values: params as unknown[] | undefined })
+      : await client.query(sql, params as unknown[] | undefined);
     return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
   };
 
   return {
     kind: 'postgres',
-    query: (sql, params) => run(pool, sql, params),
+    query: (sql, params, options) => run(pool, sql, params, options),
     exec: async (sql) => {
       await pool.query(sql);
     },
@@ -37,7 +39,7 @@ export function openPostgres(options: PostgresOptions): Database {
       try {
         await client.query('BEGIN');
         const tx: Queryable = {
-          query: (sql, params) => run(client, sql, params),
+          query: (sql, params, options) => run(client, sql, params, options),
           exec: async (sql) => {
             await client.query(sql);
           },

@@ -1,5 +1,5 @@
 import type { Feature } from '../runtime.js';
-import { collectRoutes } from './collector/collectRoutes.js';
+import { collectRoute } from './collector/collectRoutes.js';
 import { siteRoutes } from './sites/siteRoutes.js';
 import { trackerScriptRoutes } from './trackerScriptRoutes.js';
 import { visitorRoutes } from './visits/visitorRoutes.js';
@@ -7,5 +7,6 @@ import { visitorRoutes } from './visits/visitorRoutes.js';
 /** Website tracking: the tracker script, the collector, sites, and a visitor's visits. */
 export const trackingFeature: Feature = {
   name: 'tracking',
-  routers: (deps) => [trackerScriptRoutes(deps), collectRoutes(deps), siteRoutes(deps), visitorRoutes(deps)],
+  routers: (deps) => [trackerScriptRoutes(deps), siteRoutes(deps), visitorRoutes(deps)],
+  fastRoutes: (deps) => [collectRoute(deps)],
 };

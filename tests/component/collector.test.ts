@@ -162,6 +162,31 @@ for (const backendName of testBackends()) {
       });
     }
 
+    test('when hits are answered, then they carry a request id and /metrics counts them under /collect', async () => {
+      const stored = await fetch(`${app.url}/collect`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'text/plain',
+          origin: 'https://shop.example',
+          'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36',
+          'x-request-id': 'lb-collect-000042',
+        },
+        body: JSON.stringify(pageview(site.key, { visitor: newId(), visit: newId() })),
+      });
+      assert.equal(stored.status, 204);
+      assert.equal(stored.headers.get('x-request-id'), 'lb-collect-000042');
+      assert.equal(stored.headers.get('access-control-allow-origin'), 'https://shop.example');
+      const preflight = await fetch(`${app.url}/collect`, { method: 'OPTIONS', headers: { origin: 'https://shop.example' } });
+      assert.equal(preflight.status, 204);
+      assert.equal(preflight.headers.get('access-control-allow-methods'), 'POST');
+      const wrongMethod = await fetch(`${app.url}/collect`);
+      assert.equal(wrongMethod.status, 404);
+      assert.equal(((await wrongMethod.json()) as { error: { code: string } }).error.code, 'route_not_found');
+      const metrics = await (await fetch(`${app.url}/metrics`)).text();
+      assert.match(metrics, /longfunnel_http_requests_total\{method="POST",route="\/collect",status="204"\} \d+/);
+      assert.match(metrics, /longfunnel_http_requests_total\{method="OPTIONS",route="\/collect",status="204"\} \d+/);
+    });
+
     test('when a bot sends a hit, then it gets a 2xx and nothing is stored', async () => {
       const visitor = newId();
       const response = await sendHit(app.url, pageview(site.key, { visitor }), { userAgent: 'Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)' });

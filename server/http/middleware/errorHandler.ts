@@ -1,13 +1,18 @@
 /**
  * The one error path. Every error a route passes on ends here and leaves as
  * `{"error": {"code", "message"}}`; unknown errors are logged with their stack and answered as 500
- * without their message (it may hold internals).
+ * without their message (it may hold internals). Express routes reach it through `errorHandler`,
+ * the node:http fast routes (http/fastRoutes.ts) through `sendError`.
  */
+import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, errorBody } from '../../errors.js';
 import { errorMeta, type Logger } from '../../observability/logger.js';
 
-/** Maps the errors body-parser raises (bad JSON, too large, bad charset) to AppErrors. */
+/**
+ * Maps the errors body parsers raise (bad JSON, too large, bad charset) to AppErrors: body-parser's,
+ * and http/textBody.ts's, which raises the same types.
+ */
 function fromBodyParser(error: unknown): AppError | undefined {
   const type = (error as { type?: unknown } | null)?.type;
   switch (type) {
@@ -37,19 +42,28 @@ export function routeNotFound(): RequestHandler {
   };
 }
 
+/** Answers `error` on a response whose headers are not sent yet; headers set before (Retry-After, CORS) stay. */
+export function sendError(res: ServerResponse, error: unknown, logger: Logger, request: { method: string; path: string }): void {
+  let appError = error instanceof AppError ? error : fromBodyParser(error);
+  if (appError) {
+    if (appError.status >= 500) logger.error('request failed', { ...request, code: appError.code });
+  } else {
+    logger.error('unhandled error in request', { ...request, ...errorMeta(error) });
+    appError = new AppError(500, 'internal_error', 'Something went wrong on our side; it has been logged');
+  }
+  const body = JSON.stringify(errorBody(appError));
+  res.statusCode = appError.status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) {
       next(error);
       return;
     }
-    const appError = error instanceof AppError ? error : fromBodyParser(error);
-    if (appError) {
-      if (appError.status >= 500) logger.error('request failed', { method: req.method, path: req.path, code: appError.code });
-      res.status(appError.status).json(errorBody(appError));
-      return;
-    }
-    logger.error('unhandled error in request', { method: req.method, path: req.path, ...errorMeta(error) });
-    res.status(500).json(errorBody(new AppError(500, 'internal_error', 'Something went wrong on our side; it has been logged')));
+    sendError(res, error, logger, { method: req.method, path: req.path });
   };
 }

@@ -8,15 +8,17 @@ function routeLabel(req: Request): string {
   return 'unmatched';
 }
 
+/** Counts one answered request and its duration since `startedAt` (process.hrtime.bigint()). */
+export function recordRequest(metrics: Metrics, method: string, route: string, status: number, startedAt: bigint): void {
+  const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+  metrics.httpRequests.inc({ method, route, status: String(status) });
+  metrics.httpDuration.observe({ method, route }, seconds);
+}
+
 export function httpMetrics(metrics: Metrics): RequestHandler {
   return (req, res, next) => {
-    const stopTimer = process.hrtime.bigint();
-    res.on('finish', () => {
-      const route = routeLabel(req);
-      const seconds = Number(process.hrtime.bigint() - stopTimer) / 1e9;
-      metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
-      metrics.httpDuration.observe({ method: req.method, route }, seconds);
-    });
+    const startedAt = process.hrtime.bigint();
+    res.on('finish', () => recordRequest(metrics, req.method, routeLabel(req), res.statusCode, startedAt));
     next();
   };
 }

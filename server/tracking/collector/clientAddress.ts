@@ -14,6 +14,8 @@ function expandIpv6(address: string): string[] {
 
 export function rateLimitKey(address: string | undefined): string {
   if (!address) return 'unknown';
+  // Most clients are IPv4: no colon, so neither regular expression below (net.isIPv6's is long) runs.
+  if (!address.includes(':')) return address;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped?.[1]) return mapped[1];
   if (net.isIPv6(address)) {

@@ -19,7 +19,8 @@ const httpUrl = Joi.string()
     }
     return helpers.error('string.httpUrl');
   })
-  .messages({ 'string.httpUrl': '{{#label}} must be an http or https URL' });
+  // A rule's own message is compiled once; `.messages()` would be merged into the preferences on every call.
+  .message('{{#label}} must be an http or https URL');
 
 export interface TrackerPayload {
   v: 1;
@@ -39,11 +40,14 @@ export interface TrackerPayload {
   ts: number;
 }
 
+const goalName = Joi.string().min(1).max(100);
+
 export const trackerPayloadSchema = Joi.object<TrackerPayload>({
   v: Joi.number().valid(1).required(),
-  site: Joi.string().pattern(/^lf_[A-Za-z0-9]{24}$/).required().messages({
-    'string.pattern.base': '"site" must be a site key like lf_ and 24 letters or digits: check data-site in the tag',
-  }),
+  site: Joi.string()
+    .pattern(/^lf_[A-Za-z0-9]{24}$/)
+    .message('"site" must be a site key like lf_ and 24 letters or digits: check data-site in the tag')
+    .required(),
   type: Joi.string().valid('pageview', 'goal').required(),
   visitor: id.required(),
   visit: id.required(),
@@ -51,10 +55,24 @@ export const trackerPayloadSchema = Joi.object<TrackerPayload>({
   title: Joi.string().allow('').max(300),
   landing: httpUrl.required(),
   referrer: Joi.string().allow('').max(2048),
-  goal: Joi.string().min(1).max(100).when('type', { is: 'goal', then: Joi.required(), otherwise: Joi.forbidden() }),
+  goal: goalName.when('type', { is: 'goal', then: Joi.required(), otherwise: Joi.forbidden() }),
   value: Joi.number().when('type', { is: 'goal', otherwise: Joi.forbidden() }),
   ym_uid: Joi.string().pattern(/^\d{1,32}$/),
   ga_cid: Joi.string().pattern(/^\d{1,20}\.\d{1,20}$/),
   screen: Joi.string().pattern(/^\d{1,5}x\d{1,5}$/),
   ts: Joi.number().integer().min(0).required(),
 }).options({ abortEarly: false, convert: false });
+
+/**
+ * `trackerPayloadSchema` as it resolves for each type, compiled once: its `when`s make joi build the
+ * resolved schema again on every hit. They only speed up accepting; a payload they refuse is
+ * validated again by `trackerPayloadSchema`, so the verdict and the messages stay the schema's.
+ */
+const pageviewPayloadSchema = trackerPayloadSchema.keys({ goal: Joi.forbidden(), value: Joi.forbidden() });
+const goalPayloadSchema = trackerPayloadSchema.keys({ goal: goalName.required(), value: Joi.number() });
+
+export function validatePayload(input: unknown): Joi.ValidationResult<TrackerPayload> {
+  const isGoal = typeof input === 'object' && input !== null && (input as { type?: unknown }).type === 'goal';
+  const result = (isGoal ? goalPayloadSchema : pageviewPayloadSchema).validate(input);
+  return result.error ? trackerPayloadSchema.validate(input) : result;
+}
