@@ -34,6 +34,40 @@ async function poll<T>(what: string, probe: () => Promise<T | undefined> | T | u
   }
 }
 
+/**
+ * How fast our webhook endpoint answers amoCRM (it must answer well within amoCRM's ~2 s, p99 under
+ * 100 ms): WEBHOOKS update bodies of the benchmark's deals, 20 at a time, timed by the sender.
+ */
+async function measureWebhookAnswers(url: string, hookKey: string, leadIds: readonly number[]): Promise<void> {
+  const total = Number(process.env.BENCH_WEBHOOKS ?? 2_000);
+  const latencies: number[] = [];
+  let next = 0;
+  const sender = async () => {
+    while (next < total) {
+      const leadId = leadIds[next++ % leadIds.length] as number;
+      const body = new URLSearchParams({
+        'leads[update][0][id]': String(leadId),
+        'leads[update][0][name]': `Deal ${leadId}`,
+        'leads[update][0][status_id]': '58000002',
+        'leads[update][0][price]': '1500',
+        'leads[update][0][responsible_user_id]': '9000001',
+        'leads[update][0][pipeline_id]': '7000001',
+        'leads[update][0][updated_at]': String(Math.floor(Date.now() / 1000)),
+        'account[subdomain]': 'bench',
+      }).toString();
+      const started = performance.now();
+      const response = await fetch(`${url}/webhooks/amocrm/${hookKey}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+      await response.arrayBuffer();
+      latencies.push(performance.now() - started);
+      if (response.status !== 200) throw new Error(`bench: the webhook endpoint answered ${response.status}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 20 }, sender));
+  latencies.sort((a, b) => a - b);
+  const at = (share: number) => (latencies[Math.min(latencies.length - 1, Math.floor(share * latencies.length))] as number).toFixed(1);
+  console.log(`webhook answers: ${total} POSTs, 20 at a time: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms (target p99 < 100 ms)`);
+}
+
 export async function benchAmocrm(): Promise<void> {
   const emulator = await startAmocrmEmulator({ clock: systemClock });
   const port = await freePort();
@@ -59,11 +93,11 @@ export async function benchAmocrm(): Promise<void> {
     const code = emulator.issueAuthorizationCode('bench', account.integration.clientId);
     const install = await fetch(`${url}/oauth/amocrm/callback?code=${encodeURIComponent(code)}&referer=bench.amocrm.ru&from_widget=1`);
     if (install.status !== 200) throw new Error(`bench: install answered ${install.status}: ${await install.text()}`);
-    const tenantId = await poll(
+    const { tenantId, hookKey } = await poll(
       'the install set-up',
       async () => {
-        const { rows } = await db.query<{ tenant_id: string }>("SELECT tenant_id FROM crm_accounts WHERE setup ? 'historyImportedAt'");
-        return rows[0]?.tenant_id;
+        const { rows } = await db.query<{ tenant_id: string; hook_key: string }>("SELECT tenant_id, hook_key FROM crm_accounts WHERE setup ? 'historyImportedAt'");
+        return rows[0] ? { tenantId: rows[0].tenant_id, hookKey: rows[0].hook_key } : undefined;
       },
       60_000,
     );
@@ -104,6 +138,7 @@ export async function benchAmocrm(): Promise<void> {
         `${Math.ceil(DEALS / WRITE_BATCH)} note POSTs of 50) = ${minimumSeconds.toFixed(1)} s`,
     );
     console.log(`one request per deal and step instead (GET, PATCH, note): ${perDealRequests} requests = ${(perDealRequests / RATE / 60).toFixed(1)} min`);
+    await measureWebhookAnswers(url, hookKey, leadIds);
     console.log(`ratio=${(elapsedSeconds / minimumSeconds).toFixed(3)}`);
   } finally {
     await db.end().catch(() => undefined);

@@ -23,7 +23,9 @@ export const LOST_STATUS_ID = 143;
 /** The `service` of our notes: how a read-back recognises them. */
 export const NOTE_SERVICE = 'LongFunnel';
 /** Actions our webhook listens to (amocrm.md 2.11). */
-export const WEBHOOK_SETTINGS = ['add_lead', 'update_lead', 'status_lead', 'delete_lead', 'restore_lead', 'add_contact', 'update_contact'];
+export const WEBHOOK_SETTINGS = ['add_lead', 'update_lead', 'status_lead', 'delete_lead', 'restore_lead', 'add_contact', 'update_contact', 'add_unsorted'];
+/** Pages of incoming leads looked through for visitor ids (250 each). */
+const UNSORTED_PAGES = 4;
 
 export interface AmocrmConnectionOptions {
   account: CrmAccount;
@@ -77,6 +79,11 @@ interface EventBody {
   created_at: number;
   value_after?: Array<{ lead_status?: { id: number; pipeline_id: number } }>;
   value_before?: Array<{ lead_status?: { id: number; pipeline_id: number } }>;
+}
+
+interface UnsortedBody {
+  metadata?: { visitor_uid?: unknown };
+  _embedded?: { leads?: Array<{ id: number }> };
 }
 
 interface PipelineBody {
@@ -209,6 +216,25 @@ export class AmocrmConnection implements CrmConnection {
         repeatable: false,
       });
     }
+  }
+
+  /** amocrm.md 2.4: an incoming form lead keeps `metadata.visitor_uid` until it is accepted. */
+  async visitorIdsOfIncoming(dealIds: readonly string[]): Promise<Map<string, string>> {
+    const wanted = new Set(dealIds);
+    const found = new Map<string, string>();
+    for (let page = 1; page <= UNSORTED_PAGES && found.size < wanted.size; page += 1) {
+      const body = await this.call<Collection<'unsorted', UnsortedBody>>('GET', '/api/v4/leads/unsorted', {
+        query: { 'filter[category][]': 'forms', limit: 250, page },
+        repeatable: true,
+      });
+      for (const entry of body?._embedded?.unsorted ?? []) {
+        const leadId = entry._embedded?.leads?.[0]?.id;
+        const visitorId = entry.metadata?.visitor_uid;
+        if (leadId !== undefined && typeof visitorId === 'string' && visitorId !== '' && wanted.has(String(leadId))) found.set(String(leadId), visitorId);
+      }
+      if (!body?._links?.next?.href) break;
+    }
+    return found;
   }
 
   async dealsWithOurNote(dealIds: readonly string[]): Promise<Set<string>> {

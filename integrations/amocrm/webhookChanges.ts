@@ -26,7 +26,8 @@ function field(fields: WebhookTree, name: string): string | undefined {
 export function readAmocrmWebhook(body: string): AmocrmWebhook {
   const webhook = parseAmocrmWebhookBody(body);
   if (webhook.events.length === 0) throw new WebhookBodyError('the body holds no events (expected e.g. leads[add][0][id]=...)');
-  const broken = webhook.events.find((event) => !digits.test(event.id));
+  // Incoming (unsorted) leads are named by their `uid`, everything else by a numeric id.
+  const broken = webhook.events.find((event) => (event.entity === 'unsorted' ? !field(event.fields, 'uid') : !digits.test(event.id)));
   if (broken) throw new WebhookBodyError(`a ${broken.entity}[${broken.action}] event has no id: the body looks truncated`);
   return webhook;
 }

@@ -122,6 +122,11 @@ export interface CrmConnection {
   readContacts(ids: readonly string[]): Promise<CrmContact[]>;
   writeDealFields(writes: readonly DealFieldWrite[]): Promise<void>;
   addDealNotes(notes: readonly DealNote[]): Promise<void>;
+  /**
+   * Visitor ids that deals still waiting in the CRM's incoming stage arrived with from a web form
+   * (amoCRM: the unsorted lead's `metadata.visitor_uid`). Optional: a CRM without them leaves it out.
+   */
+  visitorIdsOfIncoming?(dealIds: readonly string[]): Promise<Map<string, string>>;
   /** Whether our note is already on these deals (read-back after a write whose outcome is unknown). */
   dealsWithOurNote(dealIds: readonly string[]): Promise<Set<string>>;
   listStages(): Promise<CrmStage[]>;

@@ -226,6 +226,12 @@ export async function saveStageChanges(db: Queryable, tenantId: string, changes:
   return result.rowCount;
 }
 
+/** `pipeline:stage` of the tenant's incoming (entry) stages. */
+export async function entryStageKeys(db: Queryable, tenantId: string): Promise<Set<string>> {
+  const result = await db.query<{ pipeline_id: string; stage_id: string }>("SELECT pipeline_id, stage_id FROM crm_stages WHERE tenant_id = $1 AND kind = 'entry'", [tenantId]);
+  return new Set(result.rows.map((row) => `${row.pipeline_id}:${row.stage_id}`));
+}
+
 export async function saveStages(db: Queryable, tenantId: string, stages: readonly CrmStage[]): Promise<void> {
   if (stages.length === 0) return;
   await db.query(

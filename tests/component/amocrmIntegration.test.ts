@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createIntegration } from '../../integrations/amocrm/emulator/accounts.js';
 import { recordIdentity } from '../../server/crm/identities.js';
 import { testBackends } from '../support/backends.js';
 import { waitFor } from '../support/processes.js';
@@ -102,6 +103,34 @@ for (const backendName of testBackends()) {
       assert.equal(fields['UTM_CAMPAIGN'], 'autumn');
       assert.equal(fields['LF_VISITOR_ID'], visitor);
       assert.equal(fields['LF_MATCH'], 'phone (90%)');
+    });
+
+    test("an incoming form lead (unsorted) is matched by its form's visitor_uid", async () => {
+      const visitor = newId();
+      await visit(visitor, 'https://shop.example/?utm_source=google&utm_medium=cpc&utm_campaign=sofa_spb&gclid=Cj0-test');
+      // A site's form sends it the way amoCRM's own site forms do: another integration of the account.
+      const formSender = createIntegration(world.emulator.state, { redirectUri: 'https://forms.example/cb', name: 'Site forms' });
+      const token = world.emulator.issueTokens(world.subdomain, formSender.clientId).access_token;
+      const response = await fetch(`${world.emulator.url}/_accounts/${world.subdomain}/api/v4/leads/unsorted/forms`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify([
+          {
+            source_uid: `form-${visitor}`,
+            source_name: 'shop.example',
+            metadata: { form_id: 'callback', form_name: 'Call me back', form_page: 'https://shop.example/', visitor_uid: visitor, form_sent_at: Math.floor(Date.now() / 1000) },
+            _embedded: { leads: [{ name: 'Call me back' }] },
+          },
+        ]),
+      });
+      assert.equal(response.status, 200);
+      const created = (await response.json()) as { _embedded: { unsorted: Array<{ _embedded: { leads: Array<{ id: number }> } }> } };
+      const leadId = created._embedded.unsorted[0]?._embedded.leads[0]?.id as number;
+      const fields = await enrichedLead(leadId);
+      assert.equal(fields['UTM_SOURCE'], 'google');
+      assert.equal(fields['GCLID'], 'Cj0-test');
+      assert.equal(fields['LF_VISITOR_ID'], visitor);
+      assert.equal(fields['LF_MATCH'], 'visitor id (100%)');
     });
 
     test('a value a person typed is never overwritten', async () => {

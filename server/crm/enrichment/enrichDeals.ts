@@ -22,6 +22,7 @@ import {
   saveStageChanges,
   stageChangesOnRead,
   type EnrichmentRecord,
+  entryStageKeys,
 } from '../dealStore.js';
 import { hashOf, hasIdentities, visitorsByIdentity } from '../identities.js';
 import { dealNoteText, dealSourceValues, matchConfidence, valuesToWrite, type DealMatch, type SourceFieldKey } from '../sourceFields.js';
@@ -58,11 +59,19 @@ async function matchDeals(
   ourVisitorIds: ReadonlyMap<string, string>,
 ): Promise<Map<string, DealMatch>> {
   const matches = new Map<string, DealMatch>();
-  const unmatched: CrmDeal[] = [];
+  let unmatched: CrmDeal[] = [];
   for (const deal of deals) {
     const visitorId = deal.fields.lf_visitor_id;
     if (visitorId && ourVisitorIds.get(deal.id) !== visitorId) matches.set(deal.id, { method: 'visitor_id', visitorId, confidence: matchConfidence.visitor_id, reason: null });
     else unmatched.push(deal);
+  }
+  // A deal still waiting in the incoming stage may carry its form's visitor id there (amoCRM unsorted).
+  if (unmatched.length > 0 && connection.visitorIdsOfIncoming) {
+    const entryStages = await entryStageKeys(context.db, account.tenantId);
+    const incoming = unmatched.filter((deal) => entryStages.has(`${deal.pipelineId}:${deal.stageId}`));
+    const found = incoming.length > 0 ? await connection.visitorIdsOfIncoming(incoming.map((deal) => deal.id)) : new Map<string, string>();
+    for (const [dealId, visitorId] of found) matches.set(dealId, { method: 'visitor_id', visitorId, confidence: matchConfidence.visitor_id, reason: null });
+    unmatched = unmatched.filter((deal) => !matches.has(deal.id));
   }
   const contactIds = [...new Set(unmatched.flatMap((deal) => deal.contactIds))];
   if (contactIds.length > 0 && (await hasIdentities(context.db, account.tenantId))) {

@@ -71,11 +71,15 @@ test('when one body adds and deletes the same lead, then it is deleted, not touc
   assert.deepEqual(changes.deletedDealIds, ['7']);
 });
 
-test('when an unsorted lead is accepted, then the lead it became is touched; a declined one touches nothing', () => {
-  const accepted = webhookChanges(readAmocrmWebhook(form({ 'unsorted[add][0][id]': '1', 'unsorted[add][0][lead_id]': '55' })));
-  assert.deepEqual(accepted.touchedDealIds, ['55']);
-  const declined = webhookChanges(readAmocrmWebhook(form({ 'unsorted[delete][0][id]': '2', 'unsorted[delete][0][lead_id]': '56' })));
+test('when an unsorted lead arrives, then its lead is touched; a declined one touches nothing; one without its uid is refused', () => {
+  // Incoming leads are named by a hex `uid`, not a numeric id (amocrm.md 2.4; the emulator's unsorted webhook).
+  const added = webhookChanges(readAmocrmWebhook(form({ 'unsorted[add][0][uid]': '2b9ed59d3f11', 'unsorted[add][0][lead_id]': '55' })));
+  assert.deepEqual(added.touchedDealIds, ['55']);
+  const declined = webhookChanges(
+    readAmocrmWebhook(form({ 'unsorted[delete][0][action]': 'decline', 'unsorted[delete][0][uid]': '2b9ed59d3f12', 'unsorted[delete][0][lead_id]': '56' })),
+  );
   assert.deepEqual(declined.touchedDealIds, []);
+  assert.throws(() => readAmocrmWebhook(form({ 'unsorted[add][0][lead_id]': '57' })), WebhookBodyError);
 });
 
 test('when a status event lacks its time or pipeline, then the deal is touched but no stage change is invented', () => {
