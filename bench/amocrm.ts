@@ -16,6 +16,7 @@ import { prepareBackend } from '../tests/support/backends.js';
 import { spawnLongfunnel } from '../tests/support/processes.js';
 import { enrichedLeadCount, freePort, importDeals, visitEveryone } from '../tests/support/amocrmWorld.js';
 import { ADMIN_TOKEN, createTestSite } from '../tests/support/tracking.js';
+import { pacedLoad } from './pacedLoad.js';
 
 const DEALS = Number(process.env.BENCH_DEALS ?? 10_000);
 const RATE = 7;
@@ -35,37 +36,30 @@ async function poll<T>(what: string, probe: () => Promise<T | undefined> | T | u
 }
 
 /**
- * How fast our webhook endpoint answers amoCRM (it must answer well within amoCRM's ~2 s, p99 under
- * 100 ms): WEBHOOKS update bodies of the benchmark's deals, 20 at a time, timed by the sender.
+ * How fast our webhook endpoint answers amoCRM (amoCRM waits about 2 s; the target is p99 under
+ * 100 ms): update bodies of the benchmark's deals at a steady BENCH_WEBHOOK_RATE per second (default
+ * 100, far above what one account sends) for 10 s, open loop, timed from when each was due.
  */
 async function measureWebhookAnswers(url: string, hookKey: string, leadIds: readonly number[]): Promise<void> {
-  const total = Number(process.env.BENCH_WEBHOOKS ?? 2_000);
-  const latencies: number[] = [];
+  const rate = Number(process.env.BENCH_WEBHOOK_RATE ?? 100);
   let next = 0;
-  const sender = async () => {
-    while (next < total) {
-      const leadId = leadIds[next++ % leadIds.length] as number;
-      const body = new URLSearchParams({
-        'leads[update][0][id]': String(leadId),
-        'leads[update][0][name]': `Deal ${leadId}`,
-        'leads[update][0][status_id]': '58000002',
-        'leads[update][0][price]': '1500',
-        'leads[update][0][responsible_user_id]': '9000001',
-        'leads[update][0][pipeline_id]': '7000001',
-        'leads[update][0][updated_at]': String(Math.floor(Date.now() / 1000)),
-        'account[subdomain]': 'bench',
-      }).toString();
-      const started = performance.now();
-      const response = await fetch(`${url}/webhooks/amocrm/${hookKey}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
-      await response.arrayBuffer();
-      latencies.push(performance.now() - started);
-      if (response.status !== 200) throw new Error(`bench: the webhook endpoint answered ${response.status}`);
-    }
-  };
-  await Promise.all(Array.from({ length: 20 }, sender));
-  latencies.sort((a, b) => a - b);
-  const at = (share: number) => (latencies[Math.min(latencies.length - 1, Math.floor(share * latencies.length))] as number).toFixed(1);
-  console.log(`webhook answers: ${total} POSTs, 20 at a time: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms (target p99 < 100 ms)`);
+  const result = await pacedLoad(`${url}/webhooks/amocrm/${hookKey}`, rate, 10, () => {
+    const leadId = leadIds[next++ % leadIds.length] as number;
+    const body = new URLSearchParams({
+      'leads[update][0][id]': String(leadId),
+      'leads[update][0][name]': `Deal ${leadId}`,
+      'leads[update][0][status_id]': '58000002',
+      'leads[update][0][price]': '1500',
+      'leads[update][0][responsible_user_id]': '9000001',
+      'leads[update][0][pipeline_id]': '7000001',
+      'leads[update][0][updated_at]': String(Math.floor(Date.now() / 1000)),
+      'account[subdomain]': 'bench',
+    }).toString();
+    return { body, headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+  });
+  console.log(
+    `webhook answers at ${rate}/s for 10 s: ${result.ok} answered 200, ${result.failed} failed, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms (target p99 < 100 ms)`,
+  );
 }
 
 export async function benchAmocrm(): Promise<void> {
