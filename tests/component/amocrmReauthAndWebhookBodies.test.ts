@@ -6,11 +6,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
+import { amocrmSampleBody, amocrmSampleFiles } from '../support/amocrmSamples.js';
 import { testBackends } from '../support/backends.js';
 import { waitFor } from '../support/processes.js';
-import { sharedDir } from '../support/repoRoot.js';
 import { createTestSite, newId, pageview, sendHit, type CreatedSite } from '../support/tracking.js';
 import {
   installFromWidget,
@@ -22,18 +20,7 @@ import {
   type AmocrmWorld,
 } from '../support/amocrmWorld.js';
 
-const samplesDir = path.join(sharedDir, 'data', 'payloads', 'amocrm');
 
-/** A stored sample as the form body amoCRM sent; one sample is stored percent-decoded and is encoded again. */
-function sampleBody(file: string): string {
-  const sample = JSON.parse(fs.readFileSync(path.join(samplesDir, file), 'utf8')) as { raw_body?: string; raw_body_decoded?: string };
-  if (sample.raw_body !== undefined) return sample.raw_body;
-  const entries = (sample.raw_body_decoded ?? '').split('&').map((pair): [string, string] => {
-    const at = pair.indexOf('=');
-    return at < 0 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1).replace(/\+/g, ' ')];
-  });
-  return new URLSearchParams(entries).toString();
-}
 
 interface Health {
   status: number;
@@ -72,13 +59,13 @@ for (const backendName of testBackends()) {
     const inboxCount = async () => Number((await db().query<{ count: string }>('SELECT count(*) AS count FROM crm_inbox')).rows[0]?.count);
 
     test('when every stored real amoCRM webhook body is posted, then each is accepted, stored and processed', async () => {
-      const files = fs.readdirSync(samplesDir).filter((file) => file.endsWith('.json')).sort();
+      const files = amocrmSampleFiles();
       assert.ok(files.length >= 12, 'the samples are there');
       const before = await inboxCount();
       for (const file of files) {
         // A body names the account it was captured from; our endpoint refuses a body whose
         // account[id] is not the account of its address (400). Stand it in for ours, if it has one.
-        const body = sampleBody(file).replace(/(account%5Bid%5D=)\d+/g, `$1${world.account.account.id}`);
+        const body = amocrmSampleBody(file).replace(/(account%5Bid%5D=)\d+/g, `$1${world.account.account.id}`);
         const response = await postWebhook(body, 'application/x-www-form-urlencoded');
         assert.equal(response.status, 200, `${file}: ${await response.clone().text()}`);
       }

@@ -1,24 +1,11 @@
 /** Every stored real amoCRM webhook body, read into the CRM-neutral changes the workers act on. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
+import { amocrmSampleBody, amocrmSampleFiles } from '../../support/amocrmSamples.js';
 import type { CrmChanges } from '../../../server/crm/crmAdapter.js';
 import { readAmocrmWebhook, webhookChanges, WebhookBodyError } from '../../../integrations/amocrm/webhookChanges.js';
-import { sharedDir } from '../../support/repoRoot.js';
 
-const samplesDir = path.join(sharedDir, 'data', 'payloads', 'amocrm');
 
-/** The body as sent; the one sample stored percent-decoded is encoded again (`+` was a space). */
-function sampleBody(file: string): string {
-  const sample = JSON.parse(fs.readFileSync(path.join(samplesDir, file), 'utf8')) as { raw_body?: string; raw_body_decoded?: string };
-  if (sample.raw_body !== undefined) return sample.raw_body;
-  const entries = (sample.raw_body_decoded ?? '').split('&').map((pair): [string, string] => {
-    const at = pair.indexOf('=');
-    return at < 0 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1).replace(/\+/g, ' ')];
-  });
-  return new URLSearchParams(entries).toString();
-}
 
 const none: CrmChanges = { touchedDealIds: [], deletedDealIds: [], stageChanges: [], touchedContactIds: [], updatedDeals: [] };
 
@@ -54,12 +41,12 @@ const expected: Record<string, CrmChanges> = {
 };
 
 test('when the samples are listed, then every one has an expectation here', () => {
-  assert.deepEqual(fs.readdirSync(samplesDir).filter((file) => file.endsWith('.json')).sort(), Object.keys(expected).sort());
+  assert.deepEqual(amocrmSampleFiles(), Object.keys(expected).sort());
 });
 
 for (const [file, want] of Object.entries(expected)) {
   test(`when ${file} is read, then it yields exactly its deals, deletions, stage changes and contacts`, () => {
-    assert.deepEqual(webhookChanges(readAmocrmWebhook(sampleBody(file))), want);
+    assert.deepEqual(webhookChanges(readAmocrmWebhook(amocrmSampleBody(file))), want);
   });
 }
 
