@@ -15,6 +15,7 @@ import type {
   DealNote,
 } from '../../server/crm/crmAdapter.js';
 import { ownFields, type SourceFieldKey } from '../../server/crm/sourceFields.js';
+import { CrmError } from '../crmError.js';
 import type { AmocrmApi, QueryValue } from './amocrmApi.js';
 import { apiValue, codeOfKey, keyOfCode, ownFieldTypes, valueFromApi } from './amocrmFields.js';
 
@@ -22,6 +23,8 @@ export const WON_STATUS_ID = 142;
 export const LOST_STATUS_ID = 143;
 /** The `service` of our notes: how a read-back recognises them. */
 export const NOTE_SERVICE = 'LongFunnel';
+/** The deal-card group our own fields are created in. */
+export const FIELD_GROUP_NAME = 'LongFunnel';
 /** Actions our webhook listens to (amocrm.md 2.11). */
 export const WEBHOOK_SETTINGS = ['add_lead', 'update_lead', 'status_lead', 'delete_lead', 'restore_lead', 'add_contact', 'update_contact', 'add_unsorted'];
 /** Pages of incoming leads looked through for visitor ids (250 each). */
@@ -280,12 +283,14 @@ export class AmocrmConnection implements CrmConnection {
     }
     const missing = ownFields.filter((field) => !(field.code in fieldIds));
     if (missing.length > 0) {
+      const groupId = await this.fieldGroup();
       const created = await this.call<Collection<'custom_fields', CustomFieldBody>>('POST', '/api/v4/leads/custom_fields', {
         body: missing.map((field, index) => ({
           name: field.name.ru,
           type: ownFieldTypes[field.code],
           code: field.code,
           sort: 600 + index,
+          group_id: groupId,
           request_id: field.code,
         })),
         // A retried create could make a field twice; set-up runs again instead and finds it by code.
@@ -298,6 +303,21 @@ export class AmocrmConnection implements CrmConnection {
       repeatable: true,
     });
     return { fieldIds, webhookUrl: this.options.webhookUrl };
+  }
+
+  /** Our fields' group in the deal card ("LongFunnel"), found by name or created. */
+  private async fieldGroup(): Promise<string> {
+    const listed = await this.call<Collection<'custom_field_groups', { id: string; name: string }>>('GET', '/api/v4/leads/custom_fields/groups', { repeatable: true });
+    const existing = listed?._embedded?.custom_field_groups?.find((group) => group.name === FIELD_GROUP_NAME);
+    if (existing) return existing.id;
+    const created = await this.call<Collection<'custom_field_groups', { id: string }>>('POST', '/api/v4/leads/custom_fields/groups', {
+      body: [{ name: FIELD_GROUP_NAME, sort: 600, request_id: 'longfunnel' }],
+      // A retried create could make a second group; set-up runs again instead and finds it by name.
+      repeatable: false,
+    });
+    const id = created?._embedded?.custom_field_groups?.[0]?.id;
+    if (!id) throw new CrmError({ code: 'UNKNOWN', status: 200, message: 'amoCRM created the field group without saying its id' });
+    return id;
   }
 
   async *dealsUpdatedSince(since: Date): AsyncIterable<CrmDeal[]> {

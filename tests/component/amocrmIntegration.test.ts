@@ -40,8 +40,12 @@ for (const backendName of testBackends()) {
 
     test('install creates our deal fields once, subscribes the webhook to our address and reads the stages', async () => {
       const fields = world.emulator.state.customFieldsOf(accountId());
+      const groups = [...world.emulator.state.customFieldGroups.values()].filter((group) => group.accountId === accountId());
+      assert.deepEqual(groups.map((group) => group.name), ['LongFunnel'], 'one field group of ours');
       for (const code of ['LF_VISITOR_ID', 'LF_FIRST_TOUCH', 'LF_LAST_TOUCH', 'LF_CHANNEL', 'LF_VISITS', 'LF_FIRST_VISIT', 'LF_MATCH']) {
-        assert.equal(fields.filter((field) => field.code === code).length, 1, `one ${code} field`);
+        const ours = fields.filter((field) => field.code === code);
+        assert.equal(ours.length, 1, `one ${code} field`);
+        assert.equal(ours[0]?.groupId, groups[0]?.id, `${code} is in our group`);
       }
       const hooks = world.emulator.state.webhooksOf(accountId());
       assert.equal(hooks.length, 1);
@@ -62,6 +66,7 @@ for (const backendName of testBackends()) {
       assert.equal(again.hookKey, hookKey);
       const fields = world.emulator.state.customFieldsOf(accountId()).filter((field) => field.code?.startsWith('LF_'));
       assert.equal(fields.length, 7);
+      assert.equal([...world.emulator.state.customFieldGroups.values()].filter((group) => group.accountId === accountId()).length, 1);
       assert.equal(world.emulator.state.webhooksOf(accountId()).length, 1);
     });
 

@@ -106,6 +106,18 @@ export interface CustomField {
   isDeletable: boolean;
   enums: FieldEnum[] | null;
   trackingCallback: string | null;
+  /** The field group it is shown in (`.../custom_fields/groups`); null: the default one. */
+  groupId?: string | null;
+}
+
+/** A group of custom fields, a tab in the card (amocrm.md 2.7; shape from the SDK's CustomFieldGroupModel). */
+export interface CustomFieldGroup {
+  id: string;
+  accountId: number;
+  entityType: 'leads';
+  name: string;
+  sort: number;
+  isPredefined: boolean;
 }
 
 export interface StoredFieldValue {
@@ -291,6 +303,8 @@ export class EmulatorState {
   readonly refreshTokens = new Map<string, RefreshToken>();
   readonly pipelines = new Map<number, Pipeline>();
   readonly customFields = new Map<number, CustomField>();
+  /** Lead field groups by their string id (amocrm.md 2.7 "field groups"). */
+  readonly customFieldGroups = new Map<string, CustomFieldGroup>();
   readonly leads = new Map<number, Lead>();
   readonly contacts = new Map<number, Contact>();
   readonly tags = new Map<number, Tag>();

@@ -2,7 +2,7 @@
 import { sendPage } from '../paging.js';
 import { bracketValues } from '../query.js';
 import { sendHal, sendProblem, sendValidationErrors, type ValidationError, type ValidationErrorEntry } from '../responses.js';
-import type { CustomField, FieldEnum } from '../state.js';
+import type { CustomField, CustomFieldGroup, FieldEnum } from '../state.js';
 import type { ApiContext, ApiRoute } from './apiContext.js';
 import { isRecord, readBatch, requestIdOf } from './batch.js';
 
@@ -24,7 +24,7 @@ function fieldBody(context: ApiContext, field: CustomField): Record<string, unkn
     sort: field.sort,
     is_api_only: field.isApiOnly,
     enums: field.enums?.map((option) => ({ id: option.id, value: option.value, sort: option.sort })) ?? null,
-    group_id: null,
+    group_id: field.groupId ?? null,
     required_statuses: [],
     is_deletable: field.isDeletable,
     is_predefined: field.isPredefined,
@@ -84,6 +84,11 @@ function validateNewField(context: ApiContext, item: unknown, codesInBatch: Set<
       }
     });
   }
+  const groupId = item['group_id'];
+  if (groupId !== undefined && groupId !== null) {
+    const group = typeof groupId === 'string' ? context.state.customFieldGroups.get(groupId) : undefined;
+    if (!group || group.accountId !== context.account.id) errors.push({ code: 'NotSupportedChoice', path: 'group_id', detail: 'The value you selected is not a valid choice.' });
+  }
   for (const [key, expected] of [['sort', 'number'], ['is_api_only', 'boolean']] as const) {
     if (item[key] !== undefined && typeof item[key] !== expected) {
       errors.push({ code: 'InvalidType', path: key, detail: `This value should be of type ${expected}.` });
@@ -116,6 +121,7 @@ function createField(context: ApiContext, item: Record<string, unknown>): Custom
     isDeletable: true,
     enums,
     trackingCallback: typeof item['tracking_callback'] === 'string' ? item['tracking_callback'] : null,
+    groupId: typeof item['group_id'] === 'string' ? item['group_id'] : null,
   };
   state.customFields.set(field.id, field);
   return field;
@@ -142,7 +148,62 @@ function createFields(context: ApiContext): void {
   });
 }
 
+function groupBody(context: ApiContext, group: CustomFieldGroup): Record<string, unknown> {
+  const fields = context.state.customFieldsOf(context.account.id).filter((field) => field.groupId === group.id).map((field) => field.id);
+  return {
+    id: group.id,
+    name: group.name,
+    sort: group.sort,
+    is_predefined: group.isPredefined,
+    entity_type: group.entityType,
+    fields,
+    _links: { self: { href: `${context.baseUrl}/api/v4/leads/custom_fields/groups/${group.id}` } },
+  };
+}
+
+/** `GET /api/v4/leads/custom_fields/groups`: every group of the account, `_embedded.custom_field_groups`. */
+function listGroups(context: ApiContext): void {
+  const groups = [...context.state.customFieldGroups.values()].filter((group) => group.accountId === context.account.id).sort((a, b) => a.sort - b.sort);
+  sendPage(context, groups, { path: '/api/v4/leads/custom_fields/groups', key: 'custom_field_groups', totalItems: true, render: (group) => groupBody(context, group) });
+}
+
+/**
+ * `POST /api/v4/leads/custom_fields/groups` with `[{name, sort, request_id}]` (the SDK's `toApi`):
+ * string ids; names must not be blank. [UNCONFIRMED] id format (`leads_<n>` here), status 200.
+ */
+function createGroups(context: ApiContext): void {
+  const items = readBatch(context);
+  if (!items) return;
+  const failures: ValidationErrorEntry[] = [];
+  items.forEach((item, index) => {
+    const errors: ValidationError[] = [];
+    if (!isRecord(item) || typeof item['name'] !== 'string' || item['name'].trim() === '') errors.push({ code: 'NotBlank', path: 'name', detail: 'This value should not be blank.' });
+    else if (item['sort'] !== undefined && typeof item['sort'] !== 'number') errors.push({ code: 'InvalidType', path: 'sort', detail: 'This value should be of type number.' });
+    if (errors.length > 0) failures.push({ request_id: requestIdOf(item, index), errors });
+  });
+  if (failures.length > 0) return sendValidationErrors(context.response, failures);
+  const created = (items as Array<Record<string, unknown>>).map((item, index) => {
+    const group: CustomFieldGroup = {
+      id: `leads_${context.state.nextId('customField')}`,
+      accountId: context.account.id,
+      entityType: 'leads',
+      name: String(item['name']),
+      sort: typeof item['sort'] === 'number' ? item['sort'] : 10,
+      isPredefined: false,
+    };
+    context.state.customFieldGroups.set(group.id, group);
+    return { ...groupBody(context, group), request_id: requestIdOf(item, index) };
+  });
+  sendHal(context.response, 200, {
+    _total_items: created.length,
+    _links: { self: { href: `${context.baseUrl}/api/v4/leads/custom_fields/groups` } },
+    _embedded: { custom_field_groups: created },
+  });
+}
+
 export const customFieldRoutes: ApiRoute[] = [
+  { method: 'GET', path: /^\/api\/v4\/leads\/custom_fields\/groups$/, handler: listGroups },
+  { method: 'POST', path: /^\/api\/v4\/leads\/custom_fields\/groups$/, handler: createGroups },
   { method: 'GET', path: /^\/api\/v4\/leads\/custom_fields$/, handler: listFields },
   { method: 'GET', path: /^\/api\/v4\/leads\/custom_fields\/(\d+)$/, handler: getField },
   { method: 'POST', path: /^\/api\/v4\/leads\/custom_fields$/, handler: createFields },
