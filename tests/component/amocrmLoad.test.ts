@@ -85,8 +85,16 @@ for (const backendName of testBackends()) {
 
     test('when the CRM answers 429s, 5xx and too late, duplicates webhooks, and the token expires mid-run, then every deal is still enriched once', async () => {
       const leadIds = await importDeals(world.emulator, world.subdomain, visitors);
-      // The import went through cleanly; from here on the account misbehaves (the plans are read per request).
-      Object.assign(world.emulator.options.faults, { tooManyRequests: 0.06, serverError: 0.06, slowResponse: 0.1, webhookDuplicate: 0.3 });
+      // The import went through cleanly; from here on the account misbehaves. Scripted plans count
+      // API requests (and webhook deliveries) since the emulator started: the install, set-up and
+      // import made about 15 requests and 4 deliveries, enrichment makes about 45 more and ~20.
+      const at = (...positions: number[]) => Array.from({ length: Math.max(...positions) + 1 }, (_unused, index) => positions.includes(index));
+      Object.assign(world.emulator.options.faults, {
+        tooManyRequests: at(22, 34, 46),
+        slowResponse: at(26, 41),
+        serverError: at(30, 44),
+        webhookDuplicate: at(6, 7, 9, 12, 16),
+      });
       await waitFor('a third enriched', async () => enrichedLeadCount(world.emulator, world.account.account.id, leadIds) >= DEALS / 3, 180_000, 250);
       world.clock.advance(86_400_000 + 60_000); // every access token issued so far is now expired
       await waitFor('every deal enriched', async () => enrichedLeadCount(world.emulator, world.account.account.id, leadIds) === DEALS, 240_000, 250);
