@@ -27,9 +27,11 @@ if (testBackends().includes('postgres+redis')) {
 
     before(async () => {
       // The world's own process serves HTTP only; the two workers do all the jobs.
-      world = await startAmocrmProcessWorld('postgres+redis', { role: 'server', env: { ENRICHMENT_DELAY_MS: '300', COLLECT_IP_LIMIT_PER_MINUTE: '100000' } });
+      world = await startAmocrmProcessWorld('postgres+redis', { role: 'server', env: { ENRICHMENT_DELAY_MS: '100', COLLECT_IP_LIMIT_PER_MINUTE: '100000' } });
       for (let index = 0; index < 2; index += 1) {
-        const worker = spawnLongfunnel(['worker'], { ...world.env, PORT: '0' });
+        // One job per queue at a time in each worker: while one flushes, the next flush job (a later
+        // window of the import) goes to the other, so both call amoCRM at once.
+        const worker = spawnLongfunnel(['worker'], { ...world.env, PORT: '0', WORKER_CONCURRENCY: '1' });
         workers.push(worker);
         workerUrls.push(await worker.started(60_000));
       }
