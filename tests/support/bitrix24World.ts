@@ -36,7 +36,8 @@ export async function startBitrix24World(backendName: BackendName, options: Bitr
   const clock = shiftableClock();
   const emulator = await startBitrix24Emulator({ clock, ...options.emulator });
   const name = 'acme';
-  const portal = emulator.setupPortal({ name, ...options.portal });
+  // The portal's host is the emulator's, as a real portal's REST address is on its own domain.
+  const portal = emulator.setupPortal({ name, domain: new URL(emulator.url).host, ...options.portal });
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
   const app = emulator.createApp(name, { installUrl: `${publicUrl}/bitrix24/install`, scopes: ['crm', 'placement', 'user'] });
