@@ -40,7 +40,7 @@ async function emulatedPortalAndBackend(backendName: BackendName, options: Bitri
   const portal = emulator.setupPortal({ name, domain: new URL(emulator.url).host, ...options.portal });
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
-  const app = emulator.createApp(name, { installUrl: `${publicUrl}/bitrix24/install`, scopes: ['crm', 'placement', 'user'] });
+  const app = emulator.createApp(name, { installUrl: `${publicUrl}/bitrix24/install`, scopes: ['crm', 'placement', 'user_brief'] });
   const backend = await prepareBackend(backendName, {
     ADMIN_TOKEN,
     PORT: String(port),
