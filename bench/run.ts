@@ -3,11 +3,13 @@
  * line, `ratio=<ours/baseline>` where both sides were measured in the same run on this machine.
  */
 import { benchAmocrm } from './amocrm.js';
+import { benchBitrix24 } from './bitrix24.js';
 import { benchCollect } from './collect.js';
 
 const benchmarks: Record<string, () => Promise<void>> = {
   collect: benchCollect,
   amocrm: benchAmocrm,
+  bitrix24: benchBitrix24,
 };
 
 const name = process.argv[2];

@@ -39,6 +39,8 @@ export interface Config {
   };
   /** How long touched deals collect before one bulk enrichment flush per tenant. */
   enrichmentDelayMs: number;
+  /** How often each CRM account lists the deals changed since its last sync (webhooks are best-effort). */
+  crmReconcileEveryMs: number;
   bitrix24: {
     clientId: string | undefined;
     clientSecret: string | undefined;
@@ -113,6 +115,7 @@ const schema = Joi.object({
   AMOCRM_BATCH_SIZE: Joi.number().integer().min(1).max(250).default(50),
   AMOCRM_REQUEST_TIMEOUT_MS: Joi.number().integer().min(500).max(120_000).default(15_000),
   ENRICHMENT_DELAY_MS: Joi.number().integer().min(0).max(600_000).default(2_000),
+  CRM_RECONCILE_EVERY_MS: Joi.number().integer().min(1_000).max(86_400_000).default(600_000),
   BITRIX24_CLIENT_ID: Joi.string().trim(),
   BITRIX24_CLIENT_SECRET: Joi.string().trim(),
   BITRIX24_OAUTH_URL: url(['http', 'https']).default('https://oauth.bitrix.info'),
@@ -208,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: value.AMOCRM_REQUEST_TIMEOUT_MS,
     }),
     enrichmentDelayMs: value.ENRICHMENT_DELAY_MS,
+    crmReconcileEveryMs: value.CRM_RECONCILE_EVERY_MS,
     bitrix24: Object.freeze({
       clientId: value.BITRIX24_CLIENT_ID,
       clientSecret: value.BITRIX24_CLIENT_SECRET,

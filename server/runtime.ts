@@ -76,7 +76,9 @@ export interface Runtime {
 function listen(server: http.Server, port: number, host: string): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    // Bitrix24 posts one event per record at once, never again (bitrix24.md 2.2): a burst of
+    // thousands of connections must wait in the kernel's queue rather than be refused (default 511).
+    server.listen({ port, host, backlog: 4096 }, () => {
       server.off('error', reject);
       resolve(server.address() as AddressInfo);
     });

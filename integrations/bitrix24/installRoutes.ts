@@ -6,7 +6,8 @@
  * Nothing in the request is believed as it stands: its refresh token is exchanged with the OAuth
  * server (`BITRIX24_OAUTH_URL`) under our client id and secret — which only works for a genuine
  * install of our app — and the OAuth server's answer names the portal (`member_id`, which must be
- * the one posted) and its REST address; `app.info` is then asked with the new token. The tokens are
+ * the one posted) and its REST address, whose host must be the posted `DOMAIN`; `app.info` is then
+ * asked with the new token. The tokens are
  * stored sealed, the application token as a hash, and the slow steps (event and widget bindings,
  * user fields, stages, history) go to the set-up job. A UI install page then calls
  * `BX24.installFinish()`, without which Bitrix24 sends no events.
@@ -54,6 +55,14 @@ function page(response: Response, status: number, title: string, lines: string[]
     );
 }
 
+/**
+ * The portal's host as the OAuth server names it: its `client_endpoint` is `https://{portal}/rest/`
+ * (bitrix24.md 1.6), so the `DOMAIN` of a genuine install is that host. `app.info` names no portal.
+ */
+export function portalHost(clientEndpoint: string): string {
+  return new URL(clientEndpoint).host.toLowerCase();
+}
+
 /** The install's claims, from either form; undefined when the body is neither. */
 export function readInstallRequest(body: string, query: Record<string, unknown>): InstallRequest | undefined {
   const tree = parseFormBody(body);
@@ -92,13 +101,17 @@ export function bitrix24InstallRoutes(services: CrmServices, install: Bitrix24In
       if (grant.memberId !== claims.memberId) {
         return refuse(403, 'forbidden', 'The install names another portal than the one the OAuth server confirms: nothing was installed.');
       }
+      const confirmedHost = portalHost(grant.clientEndpoint);
+      if (claims.domain.toLowerCase() !== confirmedHost) {
+        return refuse(403, 'forbidden', `The install names portal ${claims.domain.slice(0, 100)}, but Bitrix24 confirms ${confirmedHost}: nothing was installed.`);
+      }
       const info = await services.access.callBeforeInstall('bitrix24', claims.domain, () => install.oauthRest.call<Record<string, unknown>>(grant.accessToken, 'app.info'));
       if (!info.result || typeof info.result !== 'object') throw new CrmError({ code: 'UNKNOWN', status: 200, message: 'app.info did not describe the application' });
       const { account, created } = await accounts.install({
         crm: 'bitrix24',
         accountId: grant.memberId,
-        domain: claims.domain.toLowerCase(),
-        name: claims.domain.toLowerCase(),
+        domain: confirmedHost,
+        name: confirmedHost,
         tokens: grant,
         setup: { clientEndpoint: grant.clientEndpoint, applicationTokenHash: applicationTokenHash(claims.applicationToken) },
       });

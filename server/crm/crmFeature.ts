@@ -5,8 +5,9 @@
  * - one debounced flush per tenant (`crm-enrich`) claims touched deals in bulk batches and enriches
  *   them (two batches in flight, so the account's request slots never sit idle);
  * - install set-up (`crm-setup`): fields, webhook subscription, stages, and the history import;
- * - a sweep (`crm-sweep`, every minute) restarts flushes for deals left waiting (an account that
- *   was blocked or re-authorised, a flush that gave up).
+ * - a sweep (`crm-sweep`, every minute) reconciles each account whose last sync is older than
+ *   CRM_RECONCILE_EVERY_MS (the deals changed since, for webhooks that never arrived), and restarts
+ *   flushes for deals left waiting (an account that was blocked or re-authorised, a flush that gave up).
  */
 import type { Redis } from 'ioredis';
 import { PermanentJobError, type Job } from '../queue/jobQueue.js';
@@ -273,8 +274,45 @@ async function setUp(runtime: CrmRuntime, job: Job<TenantJob>): Promise<void> {
   await runtime.scheduleFlush(account.tenantId);
 }
 
+/** Changes are listed again from this long before the last sync: the CRM's clock and ours differ, and its times have whole seconds. */
+const RECONCILE_OVERLAP_MS = 5 * 60_000;
+
+/**
+ * The deals changed since the account's last sync (at first, its history import) and their stage
+ * moves: what webhooks that never arrived would have said (Bitrix24 never re-sends an event). The
+ * deals are saved and touched, so a flush reads them; one already enriched and unchanged costs a
+ * share of a bulk read and writes nothing.
+ */
+async function reconcile(runtime: CrmRuntime, account: CrmAccount): Promise<void> {
+  const { deps, accounts } = runtime.services;
+  const startedAt = new Date();
+  const lastSync = Date.parse(String(account.setup['lastSyncAt'] ?? account.setup['historyImportedAt']));
+  if (!Number.isFinite(lastSync) || startedAt.getTime() - lastSync < deps.config.crmReconcileEveryMs) return;
+  const since = new Date(lastSync - RECONCILE_OVERLAP_MS);
+  const connection = adapterFor(runtime, account).connect(account, runtime.services);
+  let deals = 0;
+  for await (const page of connection.dealsUpdatedSince(since)) {
+    await saveDeals(deps.db, account.tenantId, page);
+    await touchDeals(deps.db, account.tenantId, page.map((deal) => deal.id));
+    deals += page.length;
+  }
+  let stageChanges = 0;
+  for await (const page of connection.stageChangesSince(since)) stageChanges += await saveStageChanges(deps.db, account.tenantId, page, 'history');
+  await accounts.mergeSetup(account.tenantId, { lastSyncAt: startedAt.toISOString() });
+  if (deals > 0) await runtime.scheduleFlush(account.tenantId);
+  deps.logger.info('CRM reconciled', { tenant: account.tenantId, crm: account.crm, domain: account.domain, since: since.toISOString(), deals, stageChanges });
+}
+
 async function sweep(runtime: CrmRuntime): Promise<void> {
   const { deps } = runtime.services;
+  for (const account of await runtime.services.accounts.list('active')) {
+    try {
+      await reconcile(runtime, account);
+    } catch (error) {
+      // One account's trouble (blocked, re-authorisation needed) must not stop the sweep; the next one tries again.
+      deps.logger.warn('CRM reconciliation failed; the next sweep tries again', { tenant: account.tenantId, crm: account.crm, error: String(error) });
+    }
+  }
   const waiting = await deps.db.query<{ tenant_id: string }>(
     `SELECT DISTINCT p.tenant_id FROM enrichment_pending p JOIN crm_accounts a ON a.tenant_id = p.tenant_id
      WHERE a.status = 'active' AND (p.claimed_until IS NULL OR p.claimed_until < now())`,
@@ -290,8 +328,9 @@ async function sweep(runtime: CrmRuntime): Promise<void> {
 }
 
 async function scheduleSweep(deps: FeatureDeps): Promise<void> {
-  const window = Math.floor(Date.now() / SWEEP_EVERY_MS);
-  await deps.queue.add(CRM_QUEUES.sweep, 'sweep', {}, { jobId: `sweep-${window + 1}`, delayMs: SWEEP_EVERY_MS, attempts: 1 });
+  const every = Math.min(SWEEP_EVERY_MS, deps.config.crmReconcileEveryMs);
+  const window = Math.floor(Date.now() / every);
+  await deps.queue.add(CRM_QUEUES.sweep, 'sweep', {}, { jobId: `sweep-${window + 1}`, delayMs: every, attempts: 1 });
 }
 
 export function crmFeature(factories: readonly CrmAdapterFactory[]): Feature {

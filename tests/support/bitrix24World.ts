@@ -10,7 +10,7 @@ import { startBitrix24Emulator, type Bitrix24Emulator, type EmulatedPortal } fro
 import type { App, CrmRecord } from '../../integrations/bitrix24/emulator/state.js';
 import { freePort, shiftableClock } from './amocrmWorld.js';
 import { prepareBackend, type BackendName, type PreparedBackend } from './backends.js';
-import { waitFor } from './processes.js';
+import { spawnLongfunnel, waitFor, type RunningProcess } from './processes.js';
 import { startTestRuntime, type TestRuntime } from './testRuntime.js';
 import { ADMIN_TOKEN } from './tracking.js';
 
@@ -32,14 +32,15 @@ export interface Bitrix24WorldOptions {
   env?: Record<string, string>;
 }
 
-export async function startBitrix24World(backendName: BackendName, options: Bitrix24WorldOptions = {}): Promise<Bitrix24World> {
+async function emulatedPortalAndBackend(backendName: BackendName, options: Bitrix24WorldOptions): Promise<Omit<Bitrix24World, 'lf' | 'stop'>> {
   const clock = shiftableClock();
   const emulator = await startBitrix24Emulator({ clock, ...options.emulator });
   const name = 'acme';
-  const portal = emulator.setupPortal({ name, ...options.portal });
+  // The portal's host is the emulator's, as a real portal's REST address is on its own domain.
+  const portal = emulator.setupPortal({ name, domain: new URL(emulator.url).host, ...options.portal });
   const port = await freePort();
   const publicUrl = `http://127.0.0.1:${port}`;
-  const app = emulator.createApp(name, { installUrl: `${publicUrl}/bitrix24/install`, scopes: ['crm', 'placement', 'user'] });
+  const app = emulator.createApp(name, { installUrl: `${publicUrl}/bitrix24/install`, scopes: ['crm', 'placement', 'user_brief'] });
   const backend = await prepareBackend(backendName, {
     ADMIN_TOKEN,
     PORT: String(port),
@@ -50,22 +51,63 @@ export async function startBitrix24World(backendName: BackendName, options: Bitr
     ENRICHMENT_DELAY_MS: '100',
     ...options.env,
   });
-  const lf = await startTestRuntime(backend.env);
+  return { backend, emulator, clock, portal, app, env: backend.env, name };
+}
+
+export async function startBitrix24World(backendName: BackendName, options: Bitrix24WorldOptions = {}): Promise<Bitrix24World> {
+  const parts = await emulatedPortalAndBackend(backendName, options);
+  const lf = await startTestRuntime(parts.env);
   return {
-    backend,
-    emulator,
-    clock,
-    portal,
-    app,
+    ...parts,
     lf,
-    env: backend.env,
-    name,
     async stop() {
       await lf.stop();
-      await emulator.close();
-      await backend.cleanup();
+      await parts.emulator.close();
+      await parts.backend.cleanup();
     },
   };
+}
+
+/**
+ * The same, with LongFunnel as its own process, as operators run it: its event loop does not delay
+ * the emulator's, so the emulator's leaky bucket sees requests when they arrive. For load tests.
+ */
+export interface Bitrix24ProcessWorld extends Omit<Bitrix24World, 'lf'> {
+  url: string;
+  process: RunningProcess;
+}
+
+export async function startBitrix24ProcessWorld(backendName: BackendName, options: Bitrix24WorldOptions & { role?: 'start' | 'server' } = {}): Promise<Bitrix24ProcessWorld> {
+  const parts = await emulatedPortalAndBackend(backendName, options);
+  const process = spawnLongfunnel([options.role ?? 'start'], parts.env);
+  let url: string;
+  try {
+    url = await process.started(60_000);
+  } catch (error) {
+    await parts.emulator.close();
+    await parts.backend.cleanup();
+    throw error;
+  }
+  return {
+    ...parts,
+    url,
+    process,
+    async stop() {
+      process.child.kill('SIGTERM');
+      await process.exited(30_000).catch(() => undefined);
+      await parts.emulator.close();
+      await parts.backend.cleanup();
+    },
+  };
+}
+
+/** The install page and `BX24.installFinish()`, then waits for "history import finished" in `logs` (the world's own process by default). */
+export async function installProcessWorld(world: Bitrix24ProcessWorld, logs: () => string = () => world.process.output()): Promise<{ tenantId: string }> {
+  const answer = await world.emulator.installApp(world.name, world.app.clientId);
+  if (answer.status !== 200) throw new Error(`install answered ${answer.status}: ${answer.text}`);
+  world.emulator.finishInstall(world.name, world.app.clientId);
+  await waitFor('the install set-up', async () => logs().includes('history import finished'), 60_000);
+  return { tenantId: `bitrix24-${world.portal.portal.memberId}` };
 }
 
 /** Installs as an admin does: the install page, `BX24.installFinish()`, then waits for the set-up job. */
