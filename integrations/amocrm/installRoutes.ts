@@ -149,7 +149,7 @@ export function amocrmInstallRoutes(services: CrmServices, settings: AmocrmSetti
       if (!(error instanceof CrmError)) throw error;
       logger.warn('amoCRM install failed', { domain: account.host, code: error.failure.code, error: error.failure.message });
       page(response, 502, 'LongFunnel could not be connected', [
-        `amoCRM answered: ${error.failure.message}`,
+        `${error.failure.message}.`,
         'Open the install from amoCRM again; an install code works only once and for 20 minutes.',
       ]);
     }
