@@ -13,7 +13,7 @@ import pg from 'pg';
 import { systemClock } from '../integrations/amocrm/emulator/clock.js';
 import { startAmocrmEmulator } from '../integrations/amocrm/emulator/server.js';
 import { prepareBackend } from '../tests/support/backends.js';
-import { spawnLongfunnel } from '../tests/support/processes.js';
+import { spawnLongfunnel, waitFor } from '../tests/support/processes.js';
 import { enrichedLeadCount, freePort, importDeals, visitEveryone } from '../tests/support/amocrmWorld.js';
 import { ADMIN_TOKEN, createTestSite } from '../tests/support/tracking.js';
 import { pacedLoad } from './pacedLoad.js';
@@ -23,17 +23,6 @@ const RATE = 7;
 const READ_BATCH = 250;
 const WRITE_BATCH = 50;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function poll<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 /**
  * How fast our webhook endpoint answers amoCRM (amoCRM waits about 2 s; the target is p99 under
@@ -87,7 +76,7 @@ export async function benchAmocrm(): Promise<void> {
     const code = emulator.issueAuthorizationCode('bench', account.integration.clientId);
     const install = await fetch(`${url}/oauth/amocrm/callback?code=${encodeURIComponent(code)}&referer=bench.amocrm.ru&from_widget=1`);
     if (install.status !== 200) throw new Error(`bench: install answered ${install.status}: ${await install.text()}`);
-    const { tenantId, hookKey } = await poll(
+    const { tenantId, hookKey } = await waitFor(
       'the install set-up',
       async () => {
         const { rows } = await db.query<{ tenant_id: string; hook_key: string }>("SELECT tenant_id, hook_key FROM crm_accounts WHERE setup ? 'historyImportedAt'");
@@ -106,7 +95,7 @@ export async function benchAmocrm(): Promise<void> {
     const leadIds = await importDeals(emulator, 'bench', visitors);
     const importerRequests = Math.ceil(DEALS / READ_BATCH);
     let lastReport = Date.now();
-    await poll(
+    await waitFor(
       'every deal enriched',
       () => {
         const done = enrichedLeadCount(emulator, account.account.id, leadIds);

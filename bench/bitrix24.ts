@@ -17,7 +17,7 @@ import { systemClock } from '../integrations/amocrm/emulator/clock.js';
 import { startBitrix24Emulator } from '../integrations/bitrix24/emulator/server.js';
 import { prepareBackend } from '../tests/support/backends.js';
 import { freePort, visitEveryone } from '../tests/support/amocrmWorld.js';
-import { spawnLongfunnel } from '../tests/support/processes.js';
+import { spawnLongfunnel, waitFor } from '../tests/support/processes.js';
 import { ADMIN_TOKEN, createTestSite } from '../tests/support/tracking.js';
 
 const DEALS = Number(process.env.BENCH_DEALS ?? 10_000);
@@ -28,15 +28,6 @@ const READ_PER_REQUEST = BATCH * 50;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function poll<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 /** REST requests LongFunnel sent to Bitrix24 (OAuth included), from its own /metrics. */
 async function requestsSent(url: string): Promise<number> {
@@ -70,7 +61,7 @@ export async function benchBitrix24(): Promise<void> {
     const install = await emulator.installApp(name, app.clientId);
     if (install.status !== 200) throw new Error(`bench: install answered ${install.status}: ${install.text}`);
     emulator.finishInstall(name, app.clientId);
-    const tenantId = await poll(
+    const tenantId = await waitFor(
       'the install set-up',
       async () => (await db.query<{ tenant_id: string }>("SELECT tenant_id FROM crm_accounts WHERE setup ? 'historyImportedAt'")).rows[0]?.tenant_id,
       60_000,
@@ -106,7 +97,7 @@ export async function benchBitrix24(): Promise<void> {
     let last = -1;
     let lastProgress = Date.now();
     let lastReport = Date.now();
-    const done = await poll(
+    const done = await waitFor(
       'every deal enriched',
       () => {
         const count = enrichedCount();

@@ -11,7 +11,7 @@ import type { EmulatorOptionOverrides } from '../../integrations/amocrm/emulator
 import { startAmocrmEmulator, type AmocrmEmulator, type EmulatedAccount } from '../../integrations/amocrm/emulator/server.js';
 import type { Lead } from '../../integrations/amocrm/emulator/state.js';
 import { prepareBackend, type BackendName, type PreparedBackend } from './backends.js';
-import { spawnLongfunnel, waitFor, type RunningProcess } from './processes.js';
+import { startLongfunnelProcess, waitFor, type RunningProcess } from './processes.js';
 import { startTestRuntime, type TestRuntime } from './testRuntime.js';
 import { ADMIN_TOKEN } from './tracking.js';
 
@@ -110,24 +110,18 @@ export interface AmocrmProcessWorld extends Omit<AmocrmWorld, 'app'> {
 
 export async function startAmocrmProcessWorld(backendName: BackendName, options: WorldOptions & { role?: 'start' | 'server' } = {}): Promise<AmocrmProcessWorld> {
   const parts = await emulatedAccountAndBackend(backendName, options);
-  const process = spawnLongfunnel([options.role ?? 'start'], parts.env);
-  let url: string;
-  try {
-    url = await process.started(60_000);
-  } catch (error) {
+  const closeWorld = async () => {
     await parts.emulator.close();
     await parts.backend.cleanup();
-    throw error;
-  }
+  };
+  const longfunnel = await startLongfunnelProcess([options.role ?? 'start'], parts.env, closeWorld);
   return {
     ...parts,
-    url,
-    process,
+    url: longfunnel.url,
+    process: longfunnel.process,
     async stop() {
-      process.child.kill('SIGTERM');
-      await process.exited(30_000).catch(() => undefined);
-      await parts.emulator.close();
-      await parts.backend.cleanup();
+      await longfunnel.stop();
+      await closeWorld();
     },
   };
 }

@@ -10,7 +10,7 @@ import { startBitrix24Emulator, type Bitrix24Emulator, type EmulatedPortal } fro
 import type { App, CrmRecord } from '../../integrations/bitrix24/emulator/state.js';
 import { freePort, shiftableClock } from './amocrmWorld.js';
 import { prepareBackend, type BackendName, type PreparedBackend } from './backends.js';
-import { spawnLongfunnel, waitFor, type RunningProcess } from './processes.js';
+import { startLongfunnelProcess, waitFor, type RunningProcess } from './processes.js';
 import { startTestRuntime, type TestRuntime } from './testRuntime.js';
 import { ADMIN_TOKEN } from './tracking.js';
 
@@ -79,24 +79,18 @@ export interface Bitrix24ProcessWorld extends Omit<Bitrix24World, 'lf'> {
 
 export async function startBitrix24ProcessWorld(backendName: BackendName, options: Bitrix24WorldOptions & { role?: 'start' | 'server' } = {}): Promise<Bitrix24ProcessWorld> {
   const parts = await emulatedPortalAndBackend(backendName, options);
-  const process = spawnLongfunnel([options.role ?? 'start'], parts.env);
-  let url: string;
-  try {
-    url = await process.started(60_000);
-  } catch (error) {
+  const closeWorld = async () => {
     await parts.emulator.close();
     await parts.backend.cleanup();
-    throw error;
-  }
+  };
+  const longfunnel = await startLongfunnelProcess([options.role ?? 'start'], parts.env, closeWorld);
   return {
     ...parts,
-    url,
-    process,
+    url: longfunnel.url,
+    process: longfunnel.process,
     async stop() {
-      process.child.kill('SIGTERM');
-      await process.exited(30_000).catch(() => undefined);
-      await parts.emulator.close();
-      await parts.backend.cleanup();
+      await longfunnel.stop();
+      await closeWorld();
     },
   };
 }

@@ -67,9 +67,35 @@ export function spawnLongfunnel(
   };
 }
 
+/**
+ * `longfunnel <args>` as its own process, once it listens; `stop` ends it with SIGTERM and waits.
+ * A start that fails runs `cleanUp` (the caller's emulator, database) before it throws.
+ */
+export async function startLongfunnelProcess(
+  args: string[],
+  env: Record<string, string>,
+  cleanUp: () => Promise<void>,
+): Promise<{ url: string; process: RunningProcess; stop(): Promise<void> }> {
+  const process = spawnLongfunnel(args, env);
+  try {
+    const url = await process.started(60_000);
+    return {
+      url,
+      process,
+      async stop() {
+        process.child.kill('SIGTERM');
+        await process.exited(30_000).catch(() => undefined);
+      },
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}
+
 export async function waitFor<T>(
   what: string,
-  probe: () => Promise<T | undefined | false>,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 20_000,
   intervalMs = 100,
 ): Promise<T> {
