@@ -120,12 +120,18 @@ export function markovRemovalEffects(paths: readonly ChannelPath[]): MarkovCredi
  * channel on the path has a positive removal effect (none seen converting), credit is linear.
  */
 export function markovTouchCredit(touches: readonly Touch[], markov: MarkovCredit): number[] {
+  return markovChannelCredit(
+    touches.map((touch) => touch.channel),
+    markov,
+  );
+}
+
+/** `markovTouchCredit` for a path given as its channel names, one per touch. */
+export function markovChannelCredit(channels: readonly string[], markov: MarkovCredit): number[] {
   const touchesPerChannel = new Map<string, number>();
-  for (const touch of touches) touchesPerChannel.set(touch.channel, (touchesPerChannel.get(touch.channel) ?? 0) + 1);
+  for (const channel of channels) touchesPerChannel.set(channel, (touchesPerChannel.get(channel) ?? 0) + 1);
   let effectTotal = 0;
   for (const channel of touchesPerChannel.keys()) effectTotal += markov.removalEffect.get(channel) ?? 0;
-  if (!(effectTotal > 0)) return new Array<number>(touches.length).fill(1 / touches.length);
-  return touches.map(
-    (touch) => (markov.removalEffect.get(touch.channel) ?? 0) / effectTotal / touchesPerChannel.get(touch.channel)!,
-  );
+  if (!(effectTotal > 0)) return new Array<number>(channels.length).fill(1 / channels.length);
+  return channels.map((channel) => (markov.removalEffect.get(channel) ?? 0) / effectTotal / touchesPerChannel.get(channel)!);
 }
