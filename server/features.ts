@@ -4,6 +4,7 @@ import { createBitrix24Adapter } from '../integrations/bitrix24/bitrix24Adapter.
 import { adminQueuesFeature } from './admin/queueRoutes.js';
 import { crmFeature } from './crm/crmFeature.js';
 import type { Feature } from './runtime.js';
+import { tenantsFeature } from './tenants/tenantRoutes.js';
 import { trackingFeature } from './tracking/trackingFeature.js';
 
-export const productionFeatures: readonly Feature[] = [trackingFeature, crmFeature([createAmocrmAdapter, createBitrix24Adapter]), adminQueuesFeature];
+export const productionFeatures: readonly Feature[] = [trackingFeature, crmFeature([createAmocrmAdapter, createBitrix24Adapter]), adminQueuesFeature, tenantsFeature];
