@@ -1,6 +1,7 @@
 /** Every rule-based model on small paths, with the credits worked out by hand. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { DEFAULT_TENANT_SETTINGS, TENANT_ATTRIBUTION_MODELS } from '../../../server/tenants/tenantSettings.js';
 import { ATTRIBUTION_MODELS, creditTouches, DEFAULT_ATTRIBUTION_MODEL, type AttributionModel, type Touch } from '../../../server/attribution/index.js';
 
 const DAY = 86_400_000;
@@ -141,8 +142,10 @@ describe('rule-based models', () => {
     assert.throws(() => creditTouches(path('ads@0'), 'nope' as AttributionModel), /unknown attribution model "nope"/);
   });
 
-  test('the list of models and the default are as the reports expect', () => {
+  test('the list of models and the default are as the reports and tenant settings expect', () => {
     assert.deepEqual([...ATTRIBUTION_MODELS], ['first', 'last', 'last_non_direct', 'linear', 'time_decay', 'position_based', 'markov']);
     assert.equal(DEFAULT_ATTRIBUTION_MODEL, 'last_non_direct');
+    assert.deepEqual([...TENANT_ATTRIBUTION_MODELS], [...ATTRIBUTION_MODELS], 'a tenant can choose exactly the models the engine has');
+    assert.equal(DEFAULT_TENANT_SETTINGS.attributionModel, DEFAULT_ATTRIBUTION_MODEL);
   });
 });
