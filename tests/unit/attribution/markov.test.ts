@@ -94,6 +94,21 @@ describe('Markov credit per touch', () => {
     [3 / 11, 5 / 11, 3 / 11].forEach((expected, index) => close(credits[index], expected, `touch ${index}`));
   });
 
+  test('when paths are random, then Markov credits are non-negative and sum to 1 within 1e-12', () => {
+    const rows: ChannelPath[] = Array.from({ length: 200 }, (_, i) => ({
+      channels: Array.from({ length: 1 + (i % 9) }, (_, j) => `c${(i * 7 + j * j) % 11}`),
+      conversions: i % 3 === 0 ? 1 : 0,
+      nulls: i % 3 === 0 ? 0 : 1,
+      value: 0,
+    }));
+    const randomMarkov = markovRemovalEffects(rows);
+    for (const row of rows) {
+      const credits = creditTouches(touches(...row.channels), 'markov', { markov: randomMarkov });
+      assert.ok(credits.every((credit) => credit >= 0));
+      assert.ok(Math.abs(credits.reduce((a, b) => a + b, 0) - 1) < 1e-12, row.channels.join(' > '));
+    }
+  });
+
   test('when only one channel is on the path, then it gets everything', () => {
     assert.deepEqual(creditTouches(touches('b'), 'markov', { markov }), [1]);
   });
