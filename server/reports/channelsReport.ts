@@ -136,23 +136,24 @@ export async function channelsReport(db: Database, tenantId: string, settings: T
   const visitKey: Record<string, string> = { channel: 'channel', source: 'source', campaign: `COALESCE(campaign, '${NOT_SET}')`, term: `COALESCE(term, '${NOT_SET}')` };
   for (const [column, value] of drillEntries) visitFilters.push(`${visitKey[column]} = ${v.add(value)}`);
   const visitWhere = visitFilters.join(' AND ');
-  // Per key and visitor first (a hash aggregate over an index-only scan of visits_report), then
-  // visits and distinct visitors per key and in total.
+  // Visits and distinct visitors per key, and distinct visitors in total: two grouping queries over
+  // an index-only scan of visits_report, run at once.
   const keyList = columns.map((column) => `${visitKey[column]} AS ${column}`).join(', ');
   const keyNames = columns.join(', ');
-  const visitsQuery = reportQuery<Record<string, string> & { visits: number; visitors: number; total: boolean }>(db,
-    `WITH per AS MATERIALIZED (
+  const visitsQuery = reportQuery<Record<string, string> & { visits: number; visitors: number }>(
+    db,
+    `SELECT ${keyNames}, sum(n)::int AS visits, count(*)::int AS visitors FROM (
        SELECT ${keyList}, visitor_id, count(*) AS n FROM visits WHERE ${visitWhere} GROUP BY ${columns.map((_, index) => index + 1).join(', ')}, visitor_id
-     )
-     SELECT ${keyNames}, sum(n)::int AS visits, count(*)::int AS visitors, false AS total FROM per GROUP BY ${keyNames}
-     UNION ALL
-     SELECT ${columns.map(() => 'NULL').join(', ')}, (SELECT COALESCE(sum(n), 0) FROM per)::int, (SELECT count(*) FROM (SELECT visitor_id FROM per GROUP BY visitor_id) people)::int, true`,
+     ) per GROUP BY ${keyNames}`,
     v.values,
   );
-  // The three run at once, each on its own connection on PostgreSQL.
-  const [attributed, { rows: visitRows }, costs] = await Promise.all([attributedQuery, visitsQuery, costsByChannel(db, tenantId, settings, params)]);
-  const visits = { rows: visitRows.filter((row) => !row.total) };
-  const visitTotals = { rows: visitRows.filter((row) => row.total) };
+  const visitTotalsQuery = reportQuery<{ visits: number; visitors: number }>(
+    db,
+    `SELECT COALESCE(sum(n), 0)::int AS visits, count(*)::int AS visitors FROM (SELECT visitor_id, count(*) AS n FROM visits WHERE ${visitWhere} GROUP BY visitor_id) people`,
+    v.values,
+  );
+  // The four run at once, each on its own connection on PostgreSQL.
+  const [attributed, visits, visitTotals, costs] = await Promise.all([attributedQuery, visitsQuery, visitTotalsQuery, costsByChannel(db, tenantId, settings, params)]);
 
   const rows = new Map<string, Measures>();
   const rowOf = (source: Record<string, unknown>): Measures => {
