@@ -291,7 +291,7 @@ export interface PathsAnswer {
 
 export async function pathsReport(db: Database, tenantId: string, settings: TenantSettings, params: CommonParams & { limit: number }): Promise<PathsAnswer> {
   const scope = scopeOf(tenantId, params);
-  await refreshDealPaths(db, tenantId, params.period);
+  await refreshDealPaths(db, tenantId, params.period, { lookbackDays: params.lookbackDays, halfLifeDays: params.halfLifeDays });
   const p = new SqlParams();
   const ctes = `${dealsCte(scope, p)}, ${touchesCtes(scope, p)}`;
   const { rows } = await reportQuery<{ sig: string; deals: number; won: number; revenue: number }>(db,
