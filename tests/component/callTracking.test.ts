@@ -308,8 +308,8 @@ for (const backendName of testBackends()) {
       await db().query("UPDATE number_leases SET released_at = now() - interval '1 day' WHERE site_id = $1 AND visit_id <> $2", [site.id, visitId]);
       const leased = hit.body?.phone ? hit : await swapHit(app.url, site.key, { visitor, visit: `visit-${newId()}` });
       const number = `+7${leased.body!.phone![1]}`;
-      const callOf = async () => {
-        const response = await postCall(app.url, key, { call_id: `call-${newId()}`, tracking_number: number, caller_number: '+79165557777', started_at: new Date().toISOString(), duration_seconds: 30 });
+      const callOf = async (caller = '+79165557777') => {
+        const response = await postCall(app.url, key, { call_id: `call-${newId()}`, tracking_number: number, caller_number: caller, started_at: new Date().toISOString(), duration_seconds: 30 });
         return (await json(response)).call;
       };
       const first = await callOf();
@@ -327,6 +327,9 @@ for (const backendName of testBackends()) {
         [tenantId, first.call_id],
       );
       assert.deepEqual(leads, [{ origin: 'call', visitor_id: leased.visitor, phone_e164: '+79165557777' }]);
+      const hidden = await callOf('');
+      assert.deepEqual([hidden.visitor_id, hidden.caller_number, hidden.caller_raw], [leased.visitor, null, '']);
+      assert.equal(await settleCallDeal(deps, tenantId, hidden.call_id), 'hidden_caller');
 
       const second = await callOf();
       await db().query(`INSERT INTO deals (tenant_id, id, pipeline_id, stage_id, created_at, visitor_id) VALUES ($1, 'deal-77', 'p', 's', $2, $3)`, [
