@@ -30,17 +30,31 @@ import { dealNoteText, dealSourceValues, matchConfidence, valuesToWrite, type De
 import { visitsForDeals } from './dealVisits.js';
 import { NO_MATCH_REASONS } from './matchReasons.js';
 
-/** Deals our lead intake created, with the visitor and how the lead came (form, call, e-mail). */
-async function leadsCreatedFor(db: Queryable, tenantId: string, dealIds: readonly string[]): Promise<Map<string, { visitorId: string; method: 'form' | 'call' | 'email' }>> {
-  if (dealIds.length === 0) return new Map();
-  const { rows } = await db.query<{ crm_deal_id: string; visitor_id: string; origin: string }>(
-    `SELECT DISTINCT ON (crm_deal_id) crm_deal_id, visitor_id, origin FROM lead_requests
-     WHERE tenant_id = $1 AND crm_deal_id = ANY($2::text[]) AND visitor_id IS NOT NULL ORDER BY crm_deal_id, received_at`,
-    [tenantId, dealIds],
+/**
+ * Deals our lead intake created, with the visitor and how the lead came (form, call, e-mail): by the
+ * deal id the delivery stored, or — when the CRM announces the new deal before the delivery has
+ * stored its id — by the reference in the deal's title (`[LF-<12 hex>]`, server/leads/leadDelivery.ts).
+ */
+async function leadsCreatedFor(db: Queryable, tenantId: string, deals: readonly CrmDeal[]): Promise<Map<string, { visitorId: string; method: 'form' | 'call' | 'email' }>> {
+  if (deals.length === 0) return new Map();
+  const byReference = new Map<string, string>();
+  for (const deal of deals) {
+    const reference = /\[LF-([0-9a-f]{12})\]/.exec(deal.name ?? '')?.[1];
+    if (reference) byReference.set(`${reference.slice(0, 8)}-${reference.slice(8)}`, deal.id);
+  }
+  const { rows } = await db.query<{ id: string; crm_deal_id: string | null; visitor_id: string; origin: string }>(
+    `SELECT id, crm_deal_id, visitor_id, origin FROM lead_requests
+     WHERE tenant_id = $1 AND visitor_id IS NOT NULL AND (crm_deal_id = ANY($2::text[]) OR left(id, 13) = ANY($3::text[]))
+     ORDER BY received_at`,
+    [tenantId, deals.map((deal) => deal.id), [...byReference.keys()]],
   );
-  return new Map(
-    rows.map((row) => [row.crm_deal_id, { visitorId: row.visitor_id, method: row.origin === 'call' ? 'call' : row.origin === 'email' ? 'email' : 'form' }] as const),
-  );
+  const found = new Map<string, { visitorId: string; method: 'form' | 'call' | 'email' }>();
+  for (const row of rows) {
+    const dealId = row.crm_deal_id ?? byReference.get(row.id.slice(0, 13));
+    if (!dealId || found.has(dealId)) continue;
+    found.set(dealId, { visitorId: row.visitor_id, method: row.origin === 'call' ? 'call' : row.origin === 'email' ? 'email' : 'form' });
+  }
+  return found;
 }
 
 export interface EnrichmentContext {
@@ -77,7 +91,7 @@ async function matchDeals(
 ): Promise<Map<string, DealMatch>> {
   const matches = new Map<string, DealMatch>();
   // A lead our own intake created (server/leads) names its visitor outright, whatever its fields say now.
-  const created = await leadsCreatedFor(context.db, account.tenantId, deals.map((deal) => deal.id));
+  const created = await leadsCreatedFor(context.db, account.tenantId, deals);
   for (const [dealId, lead] of created) {
     matches.set(dealId, { method: lead.method, visitorId: lead.visitorId, confidence: matchConfidence[lead.method], reason: null });
   }
