@@ -1,9 +1,9 @@
 /**
  * A matched call's CRM deal, settled once `CALL_DEAL_WINDOW_MS` after the call started: when the
- * CRM's own telephony integration made a deal for the caller, enrichment has by then tied it to the
- * call's visitor (the caller's number is that visitor's identity), and the call is attached to it;
- * otherwise LongFunnel creates the lead itself (`acceptLead`, origin `call`, the call id as its
- * external id, so running this twice creates one lead).
+ * CRM's own telephony integration made a deal for the caller, enrichment has by then attached the
+ * call to it (callEvidence.ts), or at least tied it to the call's visitor (the caller's number is
+ * that visitor's identity) and it is attached here; otherwise LongFunnel creates the lead itself
+ * (`acceptLead`, origin `call`, the call id as its external id, so running this twice creates one lead).
  */
 import { createHash } from 'node:crypto';
 import { acceptLead } from '../leads/leadIntake.js';
