@@ -1,9 +1,9 @@
 /**
  * Calls as evidence for CRM deals (enrichment, `matchDeals`): a deal whose contact has the number of
  * a tracked caller, created within `CALL_DEAL_WINDOW_MS` of the call, is the deal the CRM's own
- * telephony made for that call. Matched call: the deal is matched by `call` to the call's visitor
- * (stronger than a bare phone match) and the call is attached to the deal. Unmatched call: a deal
- * with no visitor gets the call's reason (`call_to_non_leased_number`, `lease_expired`) instead of
+ * telephony made for that call, and the call is attached to it. Matched call: the deal is matched by
+ * `call` to the call's visitor (stronger than a bare phone match). Unmatched call: a deal with no
+ * visitor gets the call's reason (`call_to_non_leased_number`, `lease_expired`) instead of
  * "no tracker visit", so the report says why.
  */
 import type { CountryCode } from 'libphonenumber-js';
@@ -65,6 +65,7 @@ export async function applyCallEvidence(
       attached.push({ callId: matched.call_id, dealId: deal.id });
     } else if (near[0]?.match_reason && matches.get(deal.id)?.method === 'none') {
       matches.set(deal.id, { method: 'none', visitorId: null, confidence: 0, reason: near[0].match_reason });
+      attached.push({ callId: near[0].call_id, dealId: deal.id });
     }
   }
   if (attached.length > 0) {

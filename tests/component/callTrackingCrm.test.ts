@@ -68,11 +68,15 @@ for (const backendName of testBackends()) {
     });
 
     test('when a call came to the default number and the CRM makes a deal for the caller, then the deal is unmatched with the reason call_to_non_leased_number', async () => {
-      await postCall(world.app.url, key, { call_id: `call-${newId()}`, tracking_number: '+7 495 123-45-67', caller_number: '+7 916 700-00-02', started_at: new Date().toISOString(), duration_seconds: 20 });
+      const callId = `call-${newId()}`;
+      await postCall(world.app.url, key, { call_id: callId, tracking_number: '+7 495 123-45-67', caller_number: '+7 916 700-00-02', started_at: new Date().toISOString(), duration_seconds: 20 });
       const contactId = world.emulator.createContact(world.subdomain, { name: 'Offline', phones: ['89167000002'] });
       const leadId = world.emulator.createLead(world.subdomain, { name: 'Incoming call', _embedded: { contacts: [{ id: contactId }] } });
       const deal = await dealRow(leadId);
       assert.deepEqual([deal.match_method, deal.match_reason], ['none', 'call_to_non_leased_number']);
+      const { rows } = await db().query('SELECT deal_id FROM calls WHERE tenant_id = $1 AND call_id = $2', [tenantId, callId]);
+      assert.deepEqual(rows, [{ deal_id: String(leadId) }]);
+      assert.equal(await settleCallDeal(world.app.runtime.deps, tenantId, callId), 'settled_before');
     });
   });
 }
