@@ -174,6 +174,11 @@ for (const backendName of testBackends()) {
           'phone',
           identityHash('phone', '+79165551234'),
         ]);
+        const visitsOfA = await json(await fetch(`${app.url}/api/v1/visitors/${visits.a.visitor}/visits`, { headers: adminHeaders }));
+        assert.deepEqual(
+          visitsOfA.visits[0].calls.map((touch: any) => [touch.call_id, touch.duration_seconds, touch.tracking_number]),
+          [[during.call_id, 42, number]],
+        );
         // The caller called while visit A held the number and again while visit D did: one person, two visitors.
         assert.deepEqual(new Set(rows.map((row: any) => `${row.visitor_id} ${row.origin}`)), new Set([`${visits.a.visitor} call`, `${visits.d.visitor} call`]));
       });
@@ -280,6 +285,8 @@ for (const backendName of testBackends()) {
           identityHash('email', 'ivan.petrov@client.example'),
         ]);
         assert.deepEqual(rows, [{ visitor_id: visit.visitor, origin: 'email' }]);
+        const visits = await json(await fetch(`${app.url}/api/v1/visitors/${visit.visitor}/visits`, { headers: adminHeaders }));
+        assert.deepEqual(visits.visits[0].emails, [{ received_at: email.received_at, subject: 'Sofa order', to: visit.address }]);
         const again = await postEmail(app.url, key, { from: 'other@client.example', to: visit.address, received_at: new Date().toISOString(), message_id: '<m1@client.example>' });
         assert.deepEqual((await json(again)).email, email);
         const { rows: stored } = await db().query('SELECT 1 FROM emails WHERE message_id = $1', ['<m1@client.example>']);
