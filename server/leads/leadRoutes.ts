@@ -36,7 +36,7 @@ export const leadSchema = Joi.object({
   phone: text(64),
   email: text(254),
   comment: text(4000),
-  form: text(200).description('form name'),
+  form: text(200).allow(null).description('form name (null: the form has neither a name nor an id)'),
   page: text(2048).description('page URL the form was sent from'),
   referrer: text(2048),
   visitor: Joi.string().pattern(/^[A-Za-z0-9_-]{8,64}$/).allow('').messages({ 'string.pattern.base': '"visitor" must be the _lfid value: 8-64 of A-Z a-z 0-9 _ -' }),
@@ -52,7 +52,7 @@ interface LeadBody {
   phone?: string;
   email?: string;
   comment?: string;
-  form?: string;
+  form?: string | null;
   page?: string;
   referrer?: string;
   visitor?: string;
