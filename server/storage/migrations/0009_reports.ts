@@ -21,8 +21,6 @@ export const m0009Reports: Migration = {
       PRIMARY KEY (tenant_id, day, source, medium, campaign)
     );
 
-    CREATE INDEX visitor_identities_visitor ON visitor_identities (tenant_id, visitor_id);
-
     -- The rollup of deal paths: each deal's touches (its visitor's and merged visitors' visits in
     -- the tenant's lookback before its creation) with their credit under each rule-based model, and
     -- what the deal and the settings were when they were computed; a report recomputes the deals
