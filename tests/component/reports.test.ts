@@ -328,6 +328,7 @@ for (const backendName of testBackends()) {
     test('when the funnel is asked, then stages count deals that reached them, median stays, and losses by stage', async () => {
       const answer = await json(await get(`/api/v1/reports/funnel?${MARCH}`));
       assert.equal(answer.pipeline_id, 'p1');
+      assert.equal(answer.currency, 'RUB');
       assert.deepEqual([answer.visits, answer.leads, answer.won], [8, 5, 2]);
       assert.deepEqual(
         answer.stages.map((stage: any) => [stage.stage_id, stage.entered, stage.conversion_from_previous, stage.median_seconds_in_stage]),
@@ -373,7 +374,7 @@ for (const backendName of testBackends()) {
 
     test('when leads without a source are asked, then share, daily trend and reasons are given', async () => {
       const answer = await json(await get(`/api/v1/reports/unmatched?${MARCH}`));
-      assert.deepEqual([answer.total, answer.unmatched, answer.share], [5, 2, 0.4]);
+      assert.deepEqual([answer.total, answer.unmatched, answer.share, answer.currency], [5, 2, 0.4, 'RUB']);
       assert.equal(answer.trend.length, 31);
       assert.deepEqual(answer.trend.find((day: any) => day.date === '2026-03-12'), { date: '2026-03-12', total: 1, unmatched: 1 });
       assert.deepEqual(answer.trend.find((day: any) => day.date === '2026-03-03'), { date: '2026-03-03', total: 1, unmatched: 0 });
