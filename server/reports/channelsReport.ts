@@ -142,7 +142,7 @@ export async function channelsReport(db: Database, tenantId: string, settings: T
   // Visits and distinct visitors per key and in total. By channel over all sites (the usual view),
   // from visit_marks: a visitor counts once, at the first of its visits in the period, the one whose
   // previous visit (in the channel, or at all for the total) is older than the period. Otherwise by
-  // grouping the visits per key and visitor (an index-only scan of visits_report).
+  // grouping the period's visits per key and visitor.
   let visitsQuery: Promise<{ rows: Array<Record<string, unknown> & { visits: number; visitors: number }> }>;
   let visitTotalsQuery: Promise<{ rows: Array<{ visits: number; visitors: number }> }>;
   if (byMarks) {

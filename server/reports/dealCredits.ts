@@ -4,9 +4,9 @@
  * person (phones and e-mails shared, transitively, as enrichment groups them) within the tenant's
  * lookback up to the deal's creation; paths are kept in a rollup (deal_touches) with each touch's
  * rule-based credits, brought up to date for the period's deals at the start of each report. The
- * credits are computed in SQL with window functions (the same formulas as server/attribution, which the tests check it against); Markov's
- * removal effects come from the engine (`markovRemovalEffects`) over the tenant's paths and are
- * passed in as a table, after which the per-touch split is SQL too.
+ * credits are computed in SQL with window functions (the formulas of server/attribution; the tests
+ * check the two agree). Markov's removal effects come from the engine (`markovRemovalEffects`) over
+ * the tenant's paths and are passed in as a table, after which the per-touch split is SQL too.
  *
  * The CTEs:
  *   d  - the deals of the period (filters applied) with their measures
@@ -327,7 +327,7 @@ export async function markovForScope(db: Database, scope: DealScope, level: Leve
   return markovRemovalEffects(paths);
 }
 
-/** The full `WITH d, dv, t, c` prefix for `model` (computing Markov's effects first when needed). */
+/** The full `WITH d, t, c` prefix for `model` (computing Markov's effects first when needed). */
 export async function creditedDeals(
   db: Database,
   scope: DealScope,

@@ -62,9 +62,6 @@ export const m0009Reports: Migration = {
     );
     CREATE INDEX deal_touches_created ON deal_touches (tenant_id, deal_created_at);
 
-    -- Visits of a period by channel, source, campaign and term, counted from the index alone.
-    CREATE INDEX visits_report ON visits (tenant_id, started_at) INCLUDE (site_id, channel, source, medium, campaign, term, visitor_id);
-
     -- Per visit, when the same visitor's previous visit started (any, and in the same channel):
     -- the distinct visitors of a period are then the visits whose previous one is older than it.
     CREATE TABLE visit_marks (
