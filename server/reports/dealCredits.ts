@@ -355,6 +355,14 @@ export function creditedDealsSql(scope: DealScope, model: AttributionModel, opti
  * runs its query while this is checked, and runs it again after `refreshDealPaths` only if so.
  */
 export async function dealPathsStale(db: Database, tenantId: string, period: Period, settings: PathSettings): Promise<boolean> {
-  const { rows } = await db.query(`${staleDealsSql} LIMIT 1`, [tenantId, period.start.toISOString(), period.end.toISOString(), settings.lookbackDays, settings.halfLifeDays]);
-  return rows.length > 0;
+  // Counted rather than LIMIT 1: with a limit PostgreSQL picks a nested loop that, when nothing is
+  // stale, walks every deal of the period one index probe at a time.
+  const { rows } = await reportQuery<{ stale: number }>(db, `SELECT count(*)::int AS stale FROM (${staleDealsSql}) s`, [
+    tenantId,
+    period.start.toISOString(),
+    period.end.toISOString(),
+    settings.lookbackDays,
+    settings.halfLifeDays,
+  ]);
+  return Number(rows[0]?.stale ?? 0) > 0;
 }
