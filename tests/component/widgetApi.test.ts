@@ -36,7 +36,7 @@ for (const backendName of testBackends()) {
       stageName = stage.name;
       world.emulator.moveLead(world.subdomain, leadId, Number(stage.stageId));
       await world.emulator.webhooks.settle();
-      await waitForStageChange(db(), tenantId, String(leadId));
+      await waitForStageChange(db(), tenantId, String(leadId), stage.stageId);
       await waitForCount(`SELECT count(*) AS count FROM visits WHERE tenant_id = $1`, [tenantId], 4);
 
       // A second amoCRM account with LongFunnel installed: another tenant.

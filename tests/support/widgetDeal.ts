@@ -94,10 +94,15 @@ export async function waitForMatch(db: Database, tenantId: string, dealId: strin
   }, 30_000);
 }
 
-export async function waitForStageChange(db: Database, tenantId: string, dealId: string, count = 1): Promise<void> {
-  await waitFor(`deal ${dealId}'s stage change`, async () => {
-    const { rows } = await db.query<{ count: string }>('SELECT count(*) AS count FROM stage_changes WHERE tenant_id = $1 AND deal_id = $2', [tenantId, dealId]);
-    return Number(rows[0]?.count) >= count;
+/** Waits until the deal's move into `stageId` is stored, and the deal's own row shows it. */
+export async function waitForStageChange(db: Database, tenantId: string, dealId: string, stageId: string): Promise<void> {
+  await waitFor(`deal ${dealId}'s move to ${stageId}`, async () => {
+    const { rows } = await db.query<{ count: string }>(
+      `SELECT count(*) AS count FROM stage_changes c JOIN deals d ON d.tenant_id = c.tenant_id AND d.id = c.deal_id
+       WHERE c.tenant_id = $1 AND c.deal_id = $2 AND c.to_stage_id = $3 AND d.stage_id = $3`,
+      [tenantId, dealId, stageId],
+    );
+    return Number(rows[0]?.count) >= 1;
   }, 30_000);
 }
 
