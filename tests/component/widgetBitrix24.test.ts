@@ -4,7 +4,7 @@ import type { DealView } from '../../widget/shared/dealView.js';
 import { testBackends } from '../support/backends.js';
 import { installFromPortal, startBitrix24World, type Bitrix24World } from '../support/bitrix24World.js';
 import { createTestSite } from '../support/tracking.js';
-import { arrangeVisitsBeforeLead, nextOpenStage, sendVisit, visitAfterLead, waitForMatch, waitForStageChange } from '../support/widgetDeal.js';
+import { arrangeVisitsBeforeLead, nextOpenStage, sendVisitAfterLead, waitForMatch, waitForStageChange } from '../support/widgetDeal.js';
 
 const metaOf = (html: string, name: string) => new RegExp(`<meta name="${name}" content="([^"]*)"`).exec(html)?.[1];
 
@@ -37,7 +37,7 @@ for (const backendName of testBackends()) {
       const visitor = await arrangeVisitsBeforeLead(world.lf.url, db(), tenantId, site.key);
       dealId = world.emulator.createDeal(world.name, { TITLE: 'Sofa Oslo', OPPORTUNITY: 45000, UF_CRM_LF_VISITOR_ID: visitor });
       await waitForMatch(db(), tenantId, String(dealId));
-      await sendVisit(world.lf.url, site.key, visitor, visitAfterLead);
+      await sendVisitAfterLead(world.lf.url, db(), tenantId, site.key, visitor, String(dealId));
       const stage = await nextOpenStage(db(), tenantId, String(dealId));
       stageName = stage.name;
       world.emulator.updateDeal(world.name, dealId, { STAGE_ID: stage.stageId });

@@ -87,6 +87,17 @@ export async function arrangeVisitsBeforeLead(baseUrl: string, db: Database, ten
 /** After the lead the person came back and read the price page. */
 export const visitAfterLead: ArrangedVisit = { hoursAgo: 0, landing: 'https://shop.example/price', pages: ['https://shop.example/price/sofas'] };
 
+/**
+ * The visit after the lead, sent once the clock is past the deal's creation second (CRMs keep
+ * creation times to the second, and a visit within that second counts as before the lead).
+ */
+export async function sendVisitAfterLead(baseUrl: string, db: Database, tenantId: string, siteKey: string, visitor: string, dealId: string): Promise<void> {
+  const { rows } = await db.query<{ created_at: Date | string }>('SELECT created_at FROM deals WHERE tenant_id = $1 AND id = $2', [tenantId, dealId]);
+  const after = new Date(rows[0]?.created_at ?? Date.now()).getTime() + 1000;
+  if (Date.now() < after) await new Promise((resolve) => setTimeout(resolve, after - Date.now() + 10));
+  await sendVisit(baseUrl, siteKey, visitor, visitAfterLead);
+}
+
 export async function waitForMatch(db: Database, tenantId: string, dealId: string): Promise<void> {
   await waitFor(`deal ${dealId} matched`, async () => {
     const { rows } = await db.query<{ match_method: string | null }>('SELECT match_method FROM deals WHERE tenant_id = $1 AND id = $2', [tenantId, dealId]);
