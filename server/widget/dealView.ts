@@ -219,12 +219,13 @@ async function dealFunnel(db: Queryable, tenantId: string, deal: DealRow, create
   );
   const stageKey = (pipelineId: string | null, stageId: string | null) => `${pipelineId ?? ''}\u0000${stageId ?? ''}`;
   const byKey = new Map(stages.rows.map((row) => [stageKey(row.pipeline_id, row.stage_id), row]));
-  const changes = await db.query<{ pipeline_id: string; to_stage_id: string; at: Time }>(
-    'SELECT pipeline_id, to_stage_id, at FROM stage_changes WHERE tenant_id = $1 AND deal_id = $2 ORDER BY at, to_stage_id',
+  const changes = await db.query<{ pipeline_id: string; from_stage_id: string | null; to_stage_id: string; at: Time }>(
+    'SELECT pipeline_id, from_stage_id, to_stage_id, at FROM stage_changes WHERE tenant_id = $1 AND deal_id = $2 ORDER BY at, to_stage_id',
     [tenantId, deal.id],
   );
   const passed: StagePassed[] = changes.rows.map((row) => ({
     stageId: row.to_stage_id,
+    fromStageId: row.from_stage_id,
     name: byKey.get(stageKey(row.pipeline_id, row.to_stage_id))?.name ?? row.to_stage_id,
     at: iso(row.at),
   }));

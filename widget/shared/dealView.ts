@@ -55,6 +55,8 @@ export type Touchpoint = VisitTouch | ContactTouch;
 
 export interface StagePassed {
   stageId: string;
+  /** null when the CRM recorded the deal's entry into its first stage (no stage before it). */
+  fromStageId: string | null;
   name: string;
   at: string;
 }

@@ -17,7 +17,7 @@ export interface Texts {
   stage: string;
   inStage: (duration: string) => string;
   stagesPassed: string;
-  noStageHistory: string;
+  created: string;
   attribution: string;
   timeline: string;
   afterLead: string;
@@ -70,7 +70,7 @@ const en: Texts = {
   stage: 'Stage',
   inStage: (duration) => `${duration} in this stage`,
   stagesPassed: 'Stages passed',
-  noStageHistory: 'No stage changes recorded yet.',
+  created: 'Deal created',
   attribution: 'Credit per touch',
   timeline: 'Visits and contacts',
   afterLead: 'after the lead',
@@ -123,7 +123,7 @@ const ru: Texts = {
   stage: 'Этап',
   inStage: (duration) => `${duration} на этапе`,
   stagesPassed: 'Пройденные этапы',
-  noStageHistory: 'Смен этапа пока не было.',
+  created: 'Сделка создана',
   attribution: 'Вклад касаний',
   timeline: 'Визиты и обращения',
   afterLead: 'после заявки',

@@ -53,12 +53,22 @@ export function formatAgo(locale: PanelLocale, iso: string, now: number): string
   return hours === 0 ? format.format(0, 'day') : format.format(hours, 'hour');
 }
 
-/** A page address as a person reads it: path and query, without the scheme and host. */
+/** Parameters the source line already shows (UTM tags, click ids): left out of page addresses. */
+const TRACKING_PARAM = /^(utm_[a-z]+|yclid|gclid|fbclid|_openstat|from|roistat|ysclid|_ym_[a-z_]+)$/i;
+
+/** A page address as a person reads it: path and readable query, without the scheme, host and tracking tags. */
 export function shortUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    const path = `${parsed.pathname}${parsed.search}`;
-    return path === '/' ? parsed.host : path;
+    const params = [...parsed.searchParams].filter(([key]) => !TRACKING_PARAM.test(key));
+    const query = params.length ? `?${params.map(([key, value]) => (value ? `${key}=${value}` : key)).join('&')}` : '';
+    let path = parsed.pathname;
+    try {
+      path = decodeURIComponent(path);
+    } catch {
+      // keep the encoded path
+    }
+    return path === '/' && !query ? parsed.host : `${path}${query}`;
   } catch {
     return url;
   }
@@ -124,11 +134,11 @@ function funnel(view: DealView, texts: Texts, now: number): string {
   const { funnel: f, deal } = view;
   const stageName = f.current.name ?? '—';
   const inStage = formatDuration(texts, (now - new Date(f.current.since).getTime()) / 1000);
-  const passed = f.passed.length
-    ? `<ol class="lf-stages">${f.passed
-        .map((stage) => `<li><span class="lf-stage-name">${escapeHtml(stage.name)}</span> <span class="lf-muted">${escapeHtml(formatDate(view.locale, stage.at))}</span></li>`)
-        .join('')}</ol>`
-    : `<p class="lf-muted">${escapeHtml(texts.noStageHistory)}</p>`;
+  // The creation, unless the CRM recorded the deal's entry into its first stage (Bitrix24 does, amoCRM does not).
+  const stages = f.passed[0] && f.passed[0].fromStageId === null ? f.passed : [{ name: texts.created, at: deal.createdAt }, ...f.passed];
+  const passed = `<ol class="lf-stages">${stages
+    .map((stage) => `<li><span class="lf-stage-name">${escapeHtml(stage.name)}</span> <span class="lf-muted">${escapeHtml(formatDateTime(view.locale, stage.at))}</span></li>`)
+    .join('')}</ol>`;
   const pipeline = f.pipelineName ? `<span class="lf-muted">${escapeHtml(f.pipelineName)} · </span>` : '';
   return (
     `<section class="lf-section lf-funnel"><h3>${escapeHtml(texts.funnel)}</h3>` +
