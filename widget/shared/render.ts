@@ -9,17 +9,31 @@ export function escapeHtml(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
-/** Match reasons the server writes (server/crm/enrichment), in Russian. */
-const ruReasons: Record<string, string> = {
-  'no visitor id in the deal and no contact to match by phone or e-mail': 'в сделке нет ID посетителя и нет контакта, чтобы связать по телефону или e-mail',
-  "no visitor id in the deal, and no visitor left the contact's phone or e-mail": 'в сделке нет ID посетителя, и ни один посетитель не оставлял телефон или e-mail контакта',
-  'the visitor has no visits within the lookback window before the deal': 'у посетителя нет визитов в окне атрибуции до сделки',
-  'LongFunnel has not matched this deal yet: it does so within a minute of the deal arriving': 'LongFunnel ещё не связал сделку: это происходит в течение минуты после её появления',
+/** Why a deal has no source: the codes the server stores (server/crm/enrichment/matchReasons.ts) and its other reasons. */
+const reasons: Record<string, { en: string; ru: string }> = {
+  no_tracker_visit: {
+    en: 'The deal has no visitor id, and no site visitor left its phone or e-mail.',
+    ru: 'В сделке нет ID посетителя, и ни один посетитель сайта не оставлял её телефон или e-mail.',
+  },
+  no_identity: { en: 'The deal has no visitor id, phone or e-mail to match by.', ru: 'В сделке нет ID посетителя, телефона или e-mail, по которым её можно связать.' },
+  call_to_non_leased_number: {
+    en: 'The call came to a tracking number that no visit held at the time.',
+    ru: 'Звонок пришёл на номер коллтрекинга, который в тот момент не был показан ни одному посетителю.',
+  },
+  lease_expired: { en: "The call came after the number's lease to the visitor had ended.", ru: 'Звонок пришёл, когда номер уже не был закреплён за посетителем.' },
+  not_matched_yet: {
+    en: 'LongFunnel has not matched this deal yet: it does so within a minute of the deal arriving.',
+    ru: 'LongFunnel ещё не связал сделку: это происходит в течение минуты после её появления.',
+  },
+  'the visitor has no visits within the lookback window before the deal': {
+    en: 'The visitor has no visits within the lookback window before the deal.',
+    ru: 'У посетителя нет визитов в окне атрибуции до сделки.',
+  },
 };
 
 function reasonText(locale: PanelLocale, reason: string | null): string {
   if (!reason) return '';
-  return locale === 'ru' ? (ruReasons[reason] ?? reason) : reason;
+  return reasons[reason]?.[locale] ?? reason;
 }
 
 export function formatDateTime(locale: PanelLocale, iso: string): string {
@@ -30,7 +44,7 @@ export function formatDate(locale: PanelLocale, iso: string): string {
   return new Intl.DateTimeFormat(locale === 'ru' ? 'ru-RU' : 'en-GB', { day: 'numeric', month: 'short', year: 'numeric' }).format(new Date(iso));
 }
 
-/** "3 d 4 h", "12 min", "45 s": the two largest units. */
+/** "3 d 4 h", "12 min", "1 min 35 s", "45 s": the two largest units; seconds only under ten minutes. */
 export function formatDuration(texts: Texts, seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
   const parts: string[] = [];
@@ -40,7 +54,7 @@ export function formatDuration(texts: Texts, seconds: number): string {
   if (days) parts.push(texts.days(days));
   if (hours) parts.push(texts.hours(hours));
   if (minutes && !days) parts.push(texts.minutes(minutes));
-  if (parts.length === 0) parts.push(texts.seconds(s % 60));
+  if (s < 600 && (parts.length === 0 || s % 60 !== 0)) parts.push(texts.seconds(s % 60));
   return parts.slice(0, 2).join(' ');
 }
 
