@@ -2,6 +2,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h } from './dom.js';
+import { shortDate } from './format.js';
 
 export const PALETTE = ['#2563eb', '#16a34a', '#ea580c', '#9333ea', '#0891b2', '#dc2626', '#ca8a04', '#4b5563'];
 
@@ -65,7 +66,7 @@ export function barChart(container: HTMLElement, labels: string[], values: numbe
 }
 
 /** Lines over dates (YYYY-MM-DD), one per series, with a legend. */
-export function lineChart(container: HTMLElement, dates: string[], series: Array<{ name: string; values: number[] }>): void {
+export function lineChart(container: HTMLElement, dates: string[], series: Array<{ name: string; values: number[] }>, dateLabel: string): void {
   const xs = dates.map((date) => Date.parse(`${date}T00:00:00Z`) / 1000);
   mount(
     container,
@@ -74,9 +75,13 @@ export function lineChart(container: HTMLElement, dates: string[], series: Array
       height: 240,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       scales: { y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-      axes: [{}, { size: 50 }],
+      axes: [
+        // Whole days only: the reports count by day or week, never by hour.
+        { incrs: [86_400, 2 * 86_400, 7 * 86_400, 14 * 86_400, 28 * 86_400], values: (_u, splits) => splits.map((split) => shortDate(split)) },
+        { size: 50 },
+      ],
       series: [
-        {},
+        { label: dateLabel, value: (_u, value) => (value === null ? '—' : shortDate(value)) },
         ...series.map((item, index) => ({
           label: item.name,
           stroke: PALETTE[index % PALETTE.length]!,

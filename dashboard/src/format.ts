@@ -12,10 +12,24 @@ export function count(value: number | null | undefined): string {
 export function money(value: number | null | undefined, currency: string): string {
   if (value === null || value === undefined) return '—';
   try {
-    return new Intl.NumberFormat(intlLocale(), { style: 'currency', currency, maximumFractionDigits: 2 }).format(value);
+    return new Intl.NumberFormat(intlLocale(), { style: 'currency', currency, minimumFractionDigits: 0, maximumFractionDigits: 2 }).format(value);
   } catch {
     return `${count(value)} ${currency}`;
   }
+}
+
+/** Money on a chart axis: short (1,2 млн ₽). */
+export function compactMoney(value: number, currency: string): string {
+  try {
+    return new Intl.NumberFormat(intlLocale(), { style: 'currency', currency, notation: 'compact', maximumFractionDigits: 1 }).format(value);
+  } catch {
+    return count(value);
+  }
+}
+
+/** A chart's date label: 9 Nov / 9 нояб. */
+export function shortDate(unixSeconds: number): string {
+  return new Intl.DateTimeFormat(intlLocale(), { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(unixSeconds * 1000));
 }
 
 /** A fraction (0.25) as a percentage; null (no denominator) as a dash. */

@@ -12,7 +12,10 @@ import { askFrameForNewSession, embedderOrigins, forgetAdmin, isFramed, listenFo
 
 const LOCALE_KEY = 'longfunnel.locale';
 
+/** The reader's own choice: the switch (remembered), or `?lang=` in the address. */
 function chosenLocale(): Locale | undefined {
+  const fromUrl = new URLSearchParams(location.search).get('lang');
+  if (fromUrl === 'ru' || fromUrl === 'en') return fromUrl;
   try {
     const value = localStorage.getItem(LOCALE_KEY);
     return value === 'ru' || value === 'en' ? value : undefined;

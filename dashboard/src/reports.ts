@@ -21,7 +21,7 @@ import type {
 import { ApiError } from './api.js';
 import { barChart, chartEmpty, lineChart } from './charts.js';
 import { h, replaceChildren } from './dom.js';
-import { count, duration, money, percent } from './format.js';
+import { compactMoney, count, duration, money, percent } from './format.js';
 import { t } from './i18n.js';
 
 export interface Filters {
@@ -290,7 +290,7 @@ class ChannelsSection extends ReportSection<ChannelsReport> {
     }
     const top = [...report.rows].filter((row) => row.revenue > 0).slice(0, 10);
     if (top.length === 0) chartEmpty(this.chartBody, report.rows.length === 0 ? emptyReason(this.host, 'visits') : emptyReason(this.host, 'deals'));
-    else barChart(this.chartBody, top.map((row) => keyLabel(row, group)), top.map((row) => row.revenue), c.revenue, (value) => money(value, currency));
+    else barChart(this.chartBody, top.map((row) => keyLabel(row, group)), top.map((row) => row.revenue), c.revenue, (value) => compactMoney(value, currency));
   }
 
   render(): void {
@@ -374,8 +374,8 @@ class TimeseriesSection extends ReportSection<TimeseriesReport> {
     this.body.appendChild(
       h('div', { class: 'lf-two' }, h('div', {}, h('h3', {}, t().visitsBySource), visits), h('div', {}, h('h3', {}, t().leadsBySource), leads)),
     );
-    lineChart(visits, dates, lines('visits'));
-    lineChart(leads, dates, lines('leads'));
+    lineChart(visits, dates, lines('visits'), t().col.date);
+    lineChart(leads, dates, lines('leads'), t().col.date);
   }
 }
 
@@ -403,15 +403,17 @@ class FunnelSection extends ReportSection<FunnelReport> {
       this.body.appendChild(h('p', { class: 'lf-empty' }, emptyReason(this.host, report.stages.length === 0 ? 'deals' : 'visits')));
       return;
     }
-    const widest = Math.max(report.visits, report.leads, 1);
-    const bar = (value: number) => {
-      const meter = h('meter', { min: 0, max: widest, value, class: 'lf-meter' });
-      return h('span', { class: 'lf-bar-cell' }, meter, count(value));
+    // Bars are relative to leads: visits are usually a hundred times more and would flatten the rest.
+    const widest = Math.max(report.leads, ...report.stages.map((stage) => stage.entered), 1);
+    const bar = (value: number, scaled = true) => {
+      const fill = h('span', { class: 'lf-bar-fill' });
+      fill.style.width = `${Math.min(100, (value / widest) * 100)}%`;
+      return h('span', { class: 'lf-bar-cell' }, scaled ? h('span', { class: 'lf-bar' }, fill) : null, count(value));
     };
     const lost = (items: Array<{ reason: string; count: number }>) =>
       items.length === 0 ? '—' : items.map((item) => `${item.reason}: ${count(item.count)}`).join('; ');
     const rows: Array<Array<string | Node>> = [
-      [c.visits, bar(report.visits), '—', '—', '—'],
+      [c.visits, bar(report.visits, false), '—', '—', '—'],
       [c.leads, bar(report.leads), percent(report.visits > 0 ? report.leads / report.visits : null), '—', '—'],
       ...[...report.stages]
         .sort((a, b) => a.sort - b.sort)
@@ -563,7 +565,7 @@ class UnmatchedSection extends ReportSection<UnmatchedReport> {
     if (report.trend.length > 1) lineChart(chart, report.trend.map((point) => point.date), [
       { name: c.leads, values: report.trend.map((point) => point.total) },
       { name: c.unmatched, values: report.trend.map((point) => point.unmatched) },
-    ]);
+    ], c.date);
     else chart.remove();
   }
 }
@@ -647,13 +649,14 @@ export function allSections(host: SectionHost): Section[] {
   const channels = new ChannelsSection(host);
   return [
     channels,
+    // Half-width sections go in pairs (dashboard.css): top channels with paths, managers with costs.
     new TopChannelsSection(channels),
+    new PathsSection(host),
     new TimeseriesSection(host),
     new FunnelSection(host),
     new ManagersSection(host),
-    new PathsSection(host),
+    new CostsSection(host, () => void channels.load()),
     new LtvSection(host),
     new UnmatchedSection(host),
-    new CostsSection(host, () => void channels.load()),
   ];
 }

@@ -84,6 +84,7 @@ export function renderDashboardPage(options: DashboardPageOptions): string {
 <meta name="referrer" content="no-referrer">
 ${meta.join('\n')}
 <title>${text.title}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/dashboard/assets/${assets.style}">
 <script defer src="/dashboard/assets/${assets.script}"></script>
 </head>
