@@ -26,7 +26,7 @@ export interface ChannelRow {
   deals: number;
   won: number;
   revenue: number;
-  cost: number;
+  cost: number | null;
   cpl: number | null;
   cost_per_sale: number | null;
   romi: number | null;
