@@ -66,16 +66,16 @@ async function seed(app: TestRuntime, site: CreatedSite, now: number): Promise<v
       [tenant, id, site.id, visitor, at(days), url, source, medium, campaign, channel],
     );
   }
-  const deals: Array<[id: string, visitor: string, created: number, stage: string, outcome: string, amount: number, closed: number | null, user: string]> = [
-    ['1001', 'vis-a', 1, '142', 'won', 100_000, 0.5, '501'],
-    ['1002', 'vis-b', 7, '142', 'won', 50_000, 3, '502'],
-    ['1003', 'vis-c', 5, '2', 'open', 30_000, null, '501'],
+  const deals: Array<[id: string, visitor: string, created: number, stage: string, outcome: string, amount: number, closed: number | null, user: string, contact: string]> = [
+    ['1001', 'vis-a', 1, '142', 'won', 100_000, 0.5, '501', '7001'],
+    ['1002', 'vis-b', 7, '142', 'won', 50_000, 3, '502', '7002'],
+    ['1003', 'vis-c', 5, '2', 'open', 30_000, null, '501', '7003'],
   ];
-  for (const [id, visitor, created, stage, outcome, amount, closed, user] of deals) {
+  for (const [id, visitor, created, stage, outcome, amount, closed, user, contact] of deals) {
     await db.query(
-      `INSERT INTO deals (tenant_id, id, name, pipeline_id, stage_id, outcome, amount, responsible_user_id, created_at, closed_at, visitor_id, match_method, match_confidence, matched_at)
-       VALUES ($1, $2, $3, '10', $4, $5, $6, $7, $8, $9, $10, 'visitor_id', 1, $8)`,
-      [tenant, id, `Deal ${id}`, stage, outcome, amount, user, at(created), closed === null ? null : at(closed), visitor],
+      `INSERT INTO deals (tenant_id, id, name, pipeline_id, stage_id, outcome, amount, responsible_user_id, created_at, closed_at, visitor_id, match_method, match_confidence, matched_at, contact_ids)
+       VALUES ($1, $2, $3, '10', $4, $5, $6, $7, $8, $9, $10, 'visitor_id', 1, $8, ARRAY[$11])`,
+      [tenant, id, `Deal ${id}`, stage, outcome, amount, user, at(created), closed === null ? null : at(closed), visitor, contact],
     );
     const moves = outcome === 'won' ? (id === '1001' ? ['1', '2', '142'] : ['1', '142']) : ['1', '2'];
     let from: string | null = null;
@@ -173,7 +173,7 @@ describe('the dashboard in Chromium against seeded reports', () => {
     });
     await page.selectOption('#lf-costs-mapping', 'generic');
     await page.click('#lf-costs-upload');
-    await page.waitForSelector('#lf-costs-result >> text=Imported 1 rows.');
+    await page.waitForSelector('#lf-costs-result >> text=Rows imported: 1.');
     table = await waitForChannels(page, (rows) => rows.get('Paid Search')?.[COL.cost] === 'RUB 30,000', 'the uploaded cost');
     assert.equal(table.get('Paid Search')![COL.romi], '400%');
 
