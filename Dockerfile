@@ -13,6 +13,8 @@ COPY server ./server
 COPY integrations ./integrations
 COPY tracker ./tracker
 COPY scripts/build-tracker.mjs ./scripts/build-tracker.mjs
+COPY dashboard ./dashboard
+COPY scripts/build-dashboard.mjs ./scripts/build-dashboard.mjs
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

@@ -223,6 +223,27 @@ describe('the dashboard in Chromium against seeded reports', () => {
     await context.close();
   });
 
+  test('when a tenant has no visits and no CRM yet, then the page says what to install instead of showing empty tables', async () => {
+    const fresh = await createTestSite(app.url, { domain: 'new-shop.example' });
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${app.url}/dashboard?lang=en&tenant_id=${fresh.tenant_id}`);
+    assert.equal(await page.inputValue('#lf-tenant-id'), fresh.tenant_id, 'the tenant id from the address is filled in');
+    await page.fill('#lf-admin-token', ADMIN_TOKEN);
+    await page.click('#lf-sign-in');
+    await page.waitForSelector('#lf-channels .lf-body[data-state=ready]');
+    const notices = await page.$$eval('#lf-notices p', (items) => items.map((item) => item.textContent));
+    assert.deepEqual(notices, [
+      'No visits recorded yet: install the tracker on your site (one <script> tag, see docs/tracking.md).',
+      'No CRM connected yet: install LongFunnel in amoCRM or Bitrix24 to see leads, deals and revenue.',
+    ]);
+    assert.equal(await page.textContent('#lf-channels .lf-empty'), notices[0]);
+    await page.waitForSelector('#lf-managers .lf-body[data-state=ready]');
+    assert.equal(await page.textContent('#lf-managers .lf-empty'), notices[1]);
+    assert.equal(await page.$('#lf-channels-table'), null);
+    await context.close();
+  });
+
   test('when the admin token is wrong, then the sign-in form says so and keeps nothing', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
