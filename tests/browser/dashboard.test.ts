@@ -21,11 +21,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { prepareBackend, testBackends, type PreparedBackend } from '../support/backends.js';
 import { launchBrowser } from '../support/browser.js';
+import { issueTenantSession } from '../../server/security/tenantSession.js';
 import { startTestRuntime, type TestRuntime } from '../support/testRuntime.js';
 import { ADMIN_TOKEN, createTestSite, type CreatedSite } from '../support/tracking.js';
 import { repoRoot } from '../support/repoRoot.js';
@@ -116,15 +119,50 @@ async function waitForChannels(page: Page, check: (table: ChannelTable) => boole
   throw new Error(`the channels table never showed ${what}; last seen: ${JSON.stringify([...last])}`);
 }
 
+/**
+ * A page that behaves like amoCRM's advanced_settings page: it frames the dashboard and, once the
+ * frame says it is listening, posts it the session the CRM side obtained. `/crm?app=...&tenant=...&session=...`.
+ */
+async function startCrmHost(): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = http.createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://crm.invalid');
+    if (url.pathname !== '/crm') {
+      response.writeHead(404).end();
+      return;
+    }
+    const app = url.searchParams.get('app')!;
+    const frameUrl = `${app}/dashboard?tenant_id=${encodeURIComponent(url.searchParams.get('tenant')!)}&lang=en`;
+    response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    response.end(`<!doctype html><html><body>
+      <iframe id="lf" src="${frameUrl}" width="1300" height="900"></iframe>
+      <script>
+        window.received = [];
+        document.getElementById('lf').addEventListener('load', () => { window.frameLoaded = true; });
+        window.addEventListener('message', (event) => {
+          if (event.origin !== ${JSON.stringify(new URL(app).origin)}) return;
+          window.received.push(event.data.type);
+          if (event.data.type === 'longfunnel:ready') {
+            document.getElementById('lf').contentWindow.postMessage({ type: 'longfunnel:session', token: ${JSON.stringify(url.searchParams.get('session'))} }, ${JSON.stringify(new URL(app).origin)});
+          }
+        });
+      </script></body></html>`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
 for (const backendName of testBackends()) {
   describe(`the dashboard in Chromium against seeded reports on ${backendName}`, () => {
     let backend: PreparedBackend;
     let app: TestRuntime;
     let browser: Browser;
     let site: CreatedSite;
+    let crmHost: { port: number; close: () => Promise<void> };
 
     before(async () => {
-      backend = await prepareBackend(backendName, { ADMIN_TOKEN });
+      crmHost = await startCrmHost();
+      // The amoCRM the tenant's account lives on (an emulator's address in tests): its pages may frame the dashboard.
+      backend = await prepareBackend(backendName, { ADMIN_TOKEN, AMOCRM_BASE_URL: `http://127.0.0.1:${crmHost.port}` });
       app = await startTestRuntime(backend.env);
       site = await createTestSite(app.url, { domain: 'shop.example' });
       await seed(app, site, Date.now());
@@ -135,6 +173,7 @@ for (const backendName of testBackends()) {
       await browser?.close();
       await app?.stop();
       await backend?.cleanup();
+      await crmHost?.close();
     });
 
     test('when an admin signs in, uploads costs and switches from last non-direct to first click, then the channels table moves the credit as computed by hand', async () => {
@@ -242,6 +281,29 @@ for (const backendName of testBackends()) {
       await page.waitForSelector('#lf-managers .lf-body[data-state=ready]');
       assert.equal(await page.textContent('#lf-managers .lf-empty'), notices[1]);
       assert.equal(await page.$('#lf-channels-table'), null);
+      await context.close();
+    });
+
+    test('when the CRM frames the dashboard and posts a session, then the reports open without a login; another origin cannot frame it', async () => {
+      const session = await issueTenantSession(app.runtime.deps.cipher, { tenantId: site.tenant_id, origin: 'amocrm', userId: '501', locale: 'en' });
+      const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+      const page = await context.newPage();
+      const query = `app=${encodeURIComponent(app.url)}&tenant=${encodeURIComponent(site.tenant_id)}&session=${encodeURIComponent(session)}`;
+      await page.goto(`http://127.0.0.1:${crmHost.port}/crm?${query}`);
+      const frame = page.frameLocator('#lf');
+      await frame.locator('#lf-channels-table').waitFor();
+      assert.equal(await frame.locator('.lf-origin').textContent(), 'Opened from the CRM');
+      assert.equal(await frame.locator('.lf-login').count(), 0);
+      assert.equal(plain(await frame.locator('#lf-channels-table tbody tr').first().locator('td').nth(6).textContent()), 'RUB 150,000');
+      assert.deepEqual(await page.evaluate(() => (globalThis as unknown as { received: string[] }).received), ['longfunnel:ready']);
+
+      // The same CRM page on another origin (localhost is not the tenant's CRM): the browser refuses to frame the dashboard.
+      await page.goto(`http://localhost:${crmHost.port}/crm?${query}`);
+      await page.waitForFunction(() => (globalThis as unknown as { frameLoaded?: boolean }).frameLoaded === true);
+      const framed = page.frames().find((candidate) => candidate !== page.mainFrame());
+      assert.ok(framed);
+      assert.equal(await framed.$('#app'), null, `the dashboard rendered inside a foreign page (${framed.url()})`);
+      assert.deepEqual(await page.evaluate(() => (globalThis as unknown as { received: string[] }).received), []);
       await context.close();
     });
 
