@@ -210,7 +210,11 @@ for (const backendName of testBackends()) {
       const response = await fetch(`${world.app.url}/api/v1/widget/session?locale=ru`, { method: 'POST', headers: { 'x-auth-token': await token() } });
       assert.equal(response.status, 200);
       const body = (await response.json()) as { session: string; expires_in: number; dashboard_url: string };
-      assert.equal(body.dashboard_url, `${world.env.PUBLIC_URL}/dashboard`);
+      assert.equal(body.dashboard_url, `${world.env.PUBLIC_URL}/dashboard?tenant_id=${tenantId}&lang=ru`);
+      const dashboard = await fetch(body.dashboard_url);
+      assert.equal(dashboard.status, 200);
+      assert.match(dashboard.headers.get('content-security-policy') ?? '', /frame-ancestors [^;]*https:\/\/acme\.amocrm\.ru/, "the account's page may frame it");
+      assert.match(await dashboard.text(), /<meta name="longfunnel-embedders" content="[^"]*https:\/\/acme\.amocrm\.ru/);
       assert.equal(body.expires_in, 1800);
       const view = await getDeal(leadId, { authorization: `Bearer ${body.session}` });
       assert.equal(view.status, 200);
