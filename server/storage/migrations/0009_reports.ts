@@ -21,7 +21,7 @@ export const m0009Reports: Migration = {
       PRIMARY KEY (tenant_id, day, source, medium, campaign)
     );
 
-    CREATE INDEX visitor_identities_visitor ON visitor_identities (tenant_id, visitor_id);
+    CREATE INDEX IF NOT EXISTS visitor_identities_visitor ON visitor_identities (tenant_id, visitor_id);
 
     -- The rollup of deal paths: each deal's touches (its visitor's and merged visitors' visits in
     -- the 365 days before its creation, the longest lookback), and what the deal looked like when
