@@ -18,17 +18,19 @@
  * visits table instead.
  */
 import { markovRemovalEffects, type AttributionModel, type ChannelPath, type MarkovCredit } from '../attribution/index.js';
-import type { Database, Queryable } from '../storage/database.js';
+import type { Database, QueryResult } from '../storage/database.js';
 import type { Level, Period } from './reportParams.js';
 
 /**
- * Runs a report's queries in one read-only transaction with JIT off (compiling the plan took longer
- * than running it in the benchmark) and enough memory to sort a period's visits in memory.
+ * Runs one report query. On PostgreSQL it runs in its own transaction with JIT off (compiling the
+ * plan took longer than running it in the benchmark) and enough memory to group a period's visits
+ * in memory; separate queries of one report run on separate connections at once.
  */
-export async function inReportTransaction<T>(db: Database, work: (tx: Queryable) => Promise<T>): Promise<T> {
+export async function reportQuery<Row>(db: Database, sql: string, params: unknown[]): Promise<QueryResult<Row>> {
+  if (db.kind !== 'postgres') return db.query<Row>(sql, params);
   return db.transaction(async (tx) => {
-    if (db.kind === 'postgres') await tx.query("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'");
-    return work(tx);
+    await tx.query("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'");
+    return tx.query<Row>(sql, params);
   });
 }
 
@@ -85,7 +87,7 @@ const ROLLUP_LOOKBACK_DAYS = 365;
  * visits (its visitor and every visitor sharing a phone or e-mail with it, as enrichment stitches
  * them). Returns how many deals were recomputed.
  */
-export async function refreshDealPaths(db: Queryable, tenantId: string, period: Period): Promise<number> {
+export async function refreshDealPaths(db: Database, tenantId: string, period: Period): Promise<number> {
   const stale = await db.query<{ id: string }>(
     `SELECT d.id FROM deals d LEFT JOIN deal_paths p ON p.tenant_id = d.tenant_id AND p.deal_id = d.id
      WHERE d.tenant_id = $1 AND NOT d.deleted AND d.created_at >= $2 AND d.created_at < $3
@@ -198,7 +200,7 @@ export function levelColumn(level: Level): string {
  * the deal reached `level` (else a null path), plus one null path per visitor with visits in the
  * period who is on no deal's path.
  */
-export async function markovForScope(db: Queryable, scope: DealScope, level: Level): Promise<MarkovCredit> {
+export async function markovForScope(db: Database, scope: DealScope, level: Level): Promise<MarkovCredit> {
   const p = new SqlParams();
   const deals = dealsCte(scope, p);
   const touches = touchesCtes(scope, p);
@@ -220,7 +222,7 @@ export async function markovForScope(db: Queryable, scope: DealScope, level: Lev
       SELECT sig, 0, 0, 1 FROM vp
     )
     SELECT sig, sum(conversions)::float8 AS conversions, sum(value)::float8 AS value, sum(nulls)::float8 AS nulls FROM paths GROUP BY sig`;
-  const { rows } = await db.query<{ sig: string; conversions: number; value: number; nulls: number }>(sql, p.values);
+  const { rows } = await reportQuery<{ sig: string; conversions: number; value: number; nulls: number }>(db, sql, p.values);
   const paths: ChannelPath[] = rows.map((row) => ({
     channels: row.sig.split(PATH_SEPARATOR),
     conversions: Number(row.conversions),
@@ -232,7 +234,7 @@ export async function markovForScope(db: Queryable, scope: DealScope, level: Lev
 
 /** The full `WITH d, dv, t, c` prefix for `model` (computing Markov's effects first when needed). */
 export async function creditedDeals(
-  db: Queryable,
+  db: Database,
   scope: DealScope,
   model: AttributionModel,
   options: { halfLifeDays: number; level: Level },
