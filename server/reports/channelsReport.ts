@@ -7,7 +7,7 @@ import { channelGroupOf } from '../tracking/classification/index.js';
 import type { Database } from '../storage/database.js';
 import type { TenantSettings } from '../tenants/tenantSettings.js';
 import { costFactor, roundMoney } from './costStore.js';
-import { creditedDeals, NO_SOURCE, NOT_SET, reportQuery, SqlParams } from './dealCredits.js';
+import { creditedDeals, NO_SOURCE, NOT_SET, refreshVisitMarks, reportQuery, SqlParams } from './dealCredits.js';
 import type { ChannelGroupBy, CommonParams } from './reportParams.js';
 
 export interface ChannelKey {
@@ -110,7 +110,10 @@ export async function channelsReport(db: Database, tenantId: string, settings: T
   const drillEntries = Object.entries(params.drill).filter((entry): entry is [string, string] => entry[1] !== undefined);
 
   // Attributed measures.
-  const { ctes, params: p } = await creditedDeals(db, scope, params.model, { halfLifeDays: params.halfLifeDays, level: params.level });
+  // Visit marks are brought up to date while the deal paths are.
+  const byMarks = params.group === 'channel' && !params.siteId && drillEntries.length === 0;
+  const marksReady = byMarks ? refreshVisitMarks(db, tenantId) : Promise.resolve(0);
+  const [{ ctes, params: p }] = await Promise.all([creditedDeals(db, scope, params.model, { halfLifeDays: params.halfLifeDays, level: params.level }), marksReady]);
   const keyExpr: Record<string, string> = {
     channel: `COALESCE(c.channel, '${NO_SOURCE}')`,
     source: `COALESCE(c.source, '${NO_SOURCE}')`,
@@ -136,23 +139,45 @@ export async function channelsReport(db: Database, tenantId: string, settings: T
   const visitKey: Record<string, string> = { channel: 'channel', source: 'source', campaign: `COALESCE(campaign, '${NOT_SET}')`, term: `COALESCE(term, '${NOT_SET}')` };
   for (const [column, value] of drillEntries) visitFilters.push(`${visitKey[column]} = ${v.add(value)}`);
   const visitWhere = visitFilters.join(' AND ');
-  // Visits and distinct visitors per key, and distinct visitors in total: two grouping queries over
-  // an index-only scan of visits_report, run at once.
-  const keyList = columns.map((column) => `${visitKey[column]} AS ${column}`).join(', ');
-  const keyNames = columns.join(', ');
-  const visitsQuery = reportQuery<Record<string, string> & { visits: number; visitors: number }>(
-    db,
-    `SELECT ${keyNames}, sum(n)::int AS visits, count(*)::int AS visitors FROM (
-       SELECT ${keyList}, visitor_id, count(*) AS n FROM visits WHERE ${visitWhere} GROUP BY ${columns.map((_, index) => index + 1).join(', ')}, visitor_id
-     ) per GROUP BY ${keyNames}`,
-    v.values,
-  );
-  const visitTotalsQuery = reportQuery<{ visits: number; visitors: number }>(
-    db,
-    `SELECT COALESCE(sum(n), 0)::int AS visits, count(*)::int AS visitors FROM (SELECT visitor_id, count(*) AS n FROM visits WHERE ${visitWhere} GROUP BY visitor_id) people`,
-    v.values,
-  );
-  // The four run at once, each on its own connection on PostgreSQL.
+  // Visits and distinct visitors per key and in total. By channel over all sites (the usual view),
+  // from visit_marks: a visitor counts once, at the first of its visits in the period, the one whose
+  // previous visit (in the channel, or at all for the total) is older than the period. Otherwise by
+  // grouping the visits per key and visitor (an index-only scan of visits_report).
+  let visitsQuery: Promise<{ rows: Array<Record<string, unknown> & { visits: number; visitors: number }> }>;
+  let visitTotalsQuery: Promise<{ rows: Array<{ visits: number; visitors: number }> }>;
+  if (byMarks) {
+    const m = new SqlParams();
+    const start = m.add(params.period.start.toISOString());
+    const marked = reportQuery<{ channel: string; visits: number; visitors: number; first_visits: number }>(
+      db,
+      `SELECT channel, count(*)::int AS visits,
+         count(*) FILTER (WHERE prev_channel_at IS NULL OR prev_channel_at < ${start})::int AS visitors,
+         count(*) FILTER (WHERE prev_any_at IS NULL OR prev_any_at < ${start})::int AS first_visits
+       FROM visit_marks WHERE tenant_id = ${m.add(tenantId)} AND started_at >= ${start} AND started_at < ${m.add(params.period.end.toISOString())}
+       GROUP BY channel`,
+      m.values,
+    );
+    visitsQuery = marked;
+    visitTotalsQuery = marked.then(({ rows }) => ({
+      rows: [{ visits: rows.reduce((sum, row) => sum + Number(row.visits), 0), visitors: rows.reduce((sum, row) => sum + Number(row.first_visits), 0) }],
+    }));
+  } else {
+    const keyList = columns.map((column) => `${visitKey[column]} AS ${column}`).join(', ');
+    const keyNames = columns.join(', ');
+    visitsQuery = reportQuery<Record<string, string> & { visits: number; visitors: number }>(
+      db,
+      `SELECT ${keyNames}, sum(n)::int AS visits, count(*)::int AS visitors FROM (
+         SELECT ${keyList}, visitor_id, count(*) AS n FROM visits WHERE ${visitWhere} GROUP BY ${columns.map((_, index) => index + 1).join(', ')}, visitor_id
+       ) per GROUP BY ${keyNames}`,
+      v.values,
+    );
+    visitTotalsQuery = reportQuery<{ visits: number; visitors: number }>(
+      db,
+      `SELECT COALESCE(sum(n), 0)::int AS visits, count(*)::int AS visitors FROM (SELECT visitor_id, count(*) AS n FROM visits WHERE ${visitWhere} GROUP BY visitor_id) people`,
+      v.values,
+    );
+  }
+  // They run at once, each on its own connection on PostgreSQL.
   const [attributed, visits, visitTotals, costs] = await Promise.all([attributedQuery, visitsQuery, visitTotalsQuery, costsByChannel(db, tenantId, settings, params)]);
 
   const rows = new Map<string, Measures>();
