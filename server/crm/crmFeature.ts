@@ -69,6 +69,10 @@ function runtimeFor(deps: FeatureDeps, factories: readonly CrmAdapterFactory[]):
   const existing = runtimes.get(deps);
   if (existing) return existing;
   const adapters = new Map(factories.map((factory) => factory(deps)).map((adapter) => [adapter.crm, adapter]));
+  if (!deps.redis && deps.db.kind === 'postgres') {
+    // Several processes may share this database; each would spend the whole CRM rate limit on its own.
+    deps.logger.warn('CRM requests are paced per process because REDIS_URL is not set: run one worker process, or set REDIS_URL so workers share each CRM account\'s rate limit');
+  }
   const adapterOf = (crm: CrmKind) => {
     const adapter = adapters.get(crm);
     if (!adapter) throw new Error(`No ${crm} adapter in this build`);
