@@ -10,7 +10,7 @@ import { eventChanges, readBitrix24Event } from './events.js';
 import { bitrix24InstallRoutes, type Bitrix24InstallDeps } from './installRoutes.js';
 import { Bitrix24OAuthClient } from './oauthClient.js';
 import { Bitrix24Rest } from './restClient.js';
-import { bitrix24WebhookRoutes } from './webhookRoutes.js';
+import { bitrix24WebhookRoute } from './webhookRoutes.js';
 
 export const createBitrix24Adapter: CrmAdapterFactory = (deps) => {
   const { config, metrics } = deps;
@@ -29,7 +29,8 @@ export const createBitrix24Adapter: CrmAdapterFactory = (deps) => {
     crm: 'bitrix24',
     pace: paceOf(requestsPerSecond, requestBurst),
     requestTimeoutMs,
-    routes: (services) => [bitrix24InstallRoutes(services, install), bitrix24WebhookRoutes(services)],
+    routes: (services) => [bitrix24InstallRoutes(services, install)],
+    fastRoutes: (services) => [bitrix24WebhookRoute(services)],
     readWebhook: (body) => eventChanges(readBitrix24Event(body)),
     refreshTokens: async (_account, refreshToken) => {
       const { accessToken, refreshToken: next, expiresAt } = await requireOAuth().refresh(refreshToken);

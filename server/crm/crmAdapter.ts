@@ -5,6 +5,7 @@
  * Adding a third CRM is one new folder and one line there.
  */
 import type { Router } from 'express';
+import type { FastRoute } from '../http/fastRoutes.js';
 import type { FeatureDeps } from '../runtime.js';
 import type { CrmAccount, CrmAccountStore } from './crmAccounts.js';
 import type { CrmAccess } from './crmAccess.js';
@@ -127,6 +128,12 @@ export interface CrmConnection {
    * (amoCRM: the unsorted lead's `metadata.visitor_uid`). Optional: a CRM without them leaves it out.
    */
   visitorIdsOfIncoming?(dealIds: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * Field writes and notes together, in as few requests as the CRM allows (Bitrix24: a deal's note
+   * and its field write in one batch, the note's id written with the fields). Same guarantees as
+   * `writeDealFields` then `addDealNotes`. Optional: without it, enrichment calls those two.
+   */
+  writeEnrichment?(writes: readonly DealFieldWrite[], notes: readonly DealNote[]): Promise<void>;
   /** Whether our note is already on these deals (read-back after a write whose outcome is unknown). */
   dealsWithOurNote(dealIds: readonly string[]): Promise<Set<string>>;
   listStages(): Promise<CrmStage[]>;
@@ -146,7 +153,10 @@ export interface CrmServices {
   deps: FeatureDeps;
   accounts: CrmAccountStore;
   access: CrmAccess;
-  /** Persists a webhook body for the account and enqueues its processing. */
+  /**
+   * Persists a webhook body for the account (resolves once committed; concurrent bodies share one
+   * commit) and makes sure an inbox job will read it.
+   */
   receiveWebhook(account: CrmAccount, body: string): Promise<void>;
   /** Enqueues the slow install steps (fields, webhook, stages, history import). */
   scheduleSetUp(account: CrmAccount): Promise<void>;
@@ -160,6 +170,8 @@ export interface CrmAdapter {
   readonly requestTimeoutMs: number;
   /** The CRM's routes: install callback, webhooks, uninstall. */
   routes(services: CrmServices): Router[];
+  /** Hot routes served before Express (a CRM that POSTs one event per request: Bitrix24). */
+  fastRoutes?(services: CrmServices): FastRoute[];
   /** Reads a stored webhook body; a body that cannot be read throws (it was checked on receipt). */
   readWebhook(body: string): CrmChanges;
   refreshTokens(account: CrmAccount, refreshToken: string): Promise<CrmTokens>;

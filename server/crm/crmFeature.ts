@@ -11,6 +11,7 @@
  */
 import type { Redis } from 'ioredis';
 import { PermanentJobError, type Job } from '../queue/jobQueue.js';
+import { GroupCommitter } from '../storage/groupCommit.js';
 import type { Feature, FeatureDeps, WorkerRegistration } from '../runtime.js';
 import { AccountUnavailableError, CrmAccess } from './crmAccess.js';
 import { CrmAccountStore, type CrmAccount } from './crmAccounts.js';
@@ -96,14 +97,37 @@ function runtimeFor(deps: FeatureDeps, factories: readonly CrmAdapterFactory[]):
     const key = jobKey ?? `w${Math.floor(Date.now() / INBOX_WINDOW_MS)}`;
     await deps.queue.add<InboxJob>(CRM_QUEUES.inbox, 'webhook', { tenantId, inboxId }, { jobId: `inbox-${tenantId}-${key}`, delayMs: INBOX_WINDOW_MS });
   };
+  // Webhook bodies arriving together share one INSERT and one commit (Bitrix24 POSTs one event per
+  // request, thousands at once after a bulk change), and each tenant of a commit gets one inbox job
+  // request, not one per body. A body is answered for once it is committed: an inbox job that could
+  // not be queued is made up for by the sweep, which reads bodies left unread.
+  const inbox = new GroupCommitter<{ tenantId: string; body: string }>(
+    async (items) => {
+      const stored = await deps.db.query<{ tenant_id: string; id: string }>(
+        'INSERT INTO crm_inbox (tenant_id, body) SELECT * FROM unnest($1::text[], $2::text[]) RETURNING tenant_id, id::text AS id',
+        [items.map((item) => item.tenantId), items.map((item) => item.body)],
+      );
+      const firstOf = new Map<string, string>();
+      for (const row of stored.rows) if (!firstOf.has(row.tenant_id)) firstOf.set(row.tenant_id, row.id);
+      for (const [tenantId, inboxId] of firstOf) {
+        await scheduleInbox(tenantId, inboxId).catch((error: unknown) =>
+          deps.logger.warn('webhook bodies stored but no inbox job queued; the CRM sweep will read them', { tenant: tenantId, error: String(error) }),
+        );
+      }
+    },
+    {
+      maxBatch: 1_000,
+      // The embedded database has one connection: more than one transaction at a time only queues.
+      maxInFlight: deps.db.kind === 'postgres' ? 4 : 1,
+      onBatch: (size) => deps.metrics.crmInboxBatchSize.observe(size),
+    },
+  );
   const services: CrmServices = {
     deps,
     accounts,
     access,
     async receiveWebhook(account, body) {
-      const stored = await deps.db.query<{ id: string }>('INSERT INTO crm_inbox (tenant_id, body) VALUES ($1, $2) RETURNING id', [account.tenantId, body]);
-      const inboxId = String(stored.rows[0]?.id);
-      await scheduleInbox(account.tenantId, inboxId);
+      await inbox.submit({ tenantId: account.tenantId, body });
     },
     async scheduleSetUp(account) {
       await deps.queue.add<TenantJob>(CRM_QUEUES.setup, 'set-up', { tenantId: account.tenantId }, { jobId: `setup-${account.tenantId}-${Date.now()}` });
@@ -340,6 +364,10 @@ export function crmFeature(factories: readonly CrmAdapterFactory[]): Feature {
     routers: (deps) => {
       const runtime = runtimeFor(deps, factories);
       return [...runtime.adapters.values()].flatMap((adapter) => adapter.routes(runtime.services));
+    },
+    fastRoutes: (deps) => {
+      const runtime = runtimeFor(deps, factories);
+      return [...runtime.adapters.values()].flatMap((adapter) => adapter.fastRoutes?.(runtime.services) ?? []);
     },
     workers: (deps): WorkerRegistration[] => {
       const runtime = runtimeFor(deps, factories);
