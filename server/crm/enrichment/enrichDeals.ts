@@ -158,7 +158,9 @@ export async function enrichDeals(context: EnrichmentContext, account: CrmAccoun
   // find the deal as we are about to leave it to be recognised as our own. A write that fails
   // leaves the deal pending; the values recorded as ours were never someone else's.
   await recordEnrichment(db, tenantId, records);
-  await connection.writeDealFields(writes);
+  // A CRM that writes fields and notes together gets them in one go, after the note read-back.
+  const together = connection.writeEnrichment?.bind(connection);
+  if (!together) await connection.writeDealFields(writes);
 
   // A note posted by a run that failed before its answer came is found by reading back, not posted
   // again — once the CRM had time to apply a request that was still on its way.
@@ -169,7 +171,8 @@ export async function enrichDeals(context: EnrichmentContext, account: CrmAccoun
   await markNotesAdded(db, tenantId, [...alreadyThere]);
   const notes = noteCandidates.filter((note) => !alreadyThere.has(note.dealId) && !deferred.includes(note.dealId));
   await markNotesAttempted(db, tenantId, notes.map((note) => note.dealId));
-  await connection.addDealNotes(notes);
+  if (together) await together(writes, notes);
+  else await connection.addDealNotes(notes);
   await markNotesAdded(db, tenantId, notes.map((note) => note.dealId));
 
   return { read: deals.length, missing: missing.length, written: writes.length, notes: notes.length, deferred };
