@@ -93,9 +93,17 @@ function runtimeFor(deps: FeatureDeps, factories: readonly CrmAdapterFactory[]):
   // One inbox job per tenant per window: a burst of webhooks is read in one transaction by one job
   // (each job reads every waiting body of its tenant), not one job per body. The job runs once its
   // window has closed, so no body of the window can come after it (a finished job's id stays taken).
+  // The window whose job this process last queued, per tenant: the bodies after the first of a
+  // window need no queue call at all (the job's id is taken already).
+  const queuedWindow = new Map<string, string>();
   const scheduleInbox = async (tenantId: string, inboxId: string, jobKey?: string) => {
     const key = jobKey ?? `w${Math.floor(Date.now() / INBOX_WINDOW_MS)}`;
+    if (jobKey === undefined && queuedWindow.get(tenantId) === key) return;
     await deps.queue.add<InboxJob>(CRM_QUEUES.inbox, 'webhook', { tenantId, inboxId }, { jobId: `inbox-${tenantId}-${key}`, delayMs: INBOX_WINDOW_MS });
+    if (jobKey === undefined) {
+      if (queuedWindow.size > 10_000) queuedWindow.clear();
+      queuedWindow.set(tenantId, key);
+    }
   };
   // Webhook bodies arriving together share one INSERT and one commit (Bitrix24 POSTs one event per
   // request, thousands at once after a bulk change), and each tenant of a commit gets one inbox job
@@ -119,6 +127,8 @@ function runtimeFor(deps: FeatureDeps, factories: readonly CrmAdapterFactory[]):
       maxBatch: 1_000,
       // The embedded database has one connection: more than one transaction at a time only queues.
       maxInFlight: deps.db.kind === 'postgres' ? 4 : 1,
+      // ...and its commits run on the event loop: a moment's pause lets a burst's POSTs be read first.
+      lingerMs: deps.db.kind === 'postgres' ? 0 : 2,
       onBatch: (size) => deps.metrics.crmInboxBatchSize.observe(size),
     },
   );

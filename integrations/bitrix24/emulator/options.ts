@@ -69,6 +69,12 @@ export interface Bitrix24EmulatorOptions {
   installCallbackHasHandlerId: boolean;
   /** Drop the app's event handlers when it is updated (docs say so, code does not; file 8.11). */
   dropHandlersOnUpdate: boolean;
+  /**
+   * How much later than the record's `MOVED_TIME` the `crm.stagehistory.list` row of the same stage
+   * change is stamped (`CREATED_TIME`). Both are set while saving one change; the file does not say
+   * they are equal (3.2, 3.8). [UNCONFIRMED] Default 0: equal.
+   */
+  stageHistoryLagMs: number;
   /** Real-time delay before an event leaves the queue (file 2.2: seconds are normal). */
   eventDelayMs: number;
   /** Real-time budget for a handler to answer an event POST. [UNCONFIRMED] (file 2.2) */
@@ -101,6 +107,7 @@ export const defaultBitrix24EmulatorOptions: Bitrix24EmulatorOptions = {
   installActiveValue: 'Y',
   installCallbackHasHandlerId: false,
   dropHandlersOnUpdate: false,
+  stageHistoryLagMs: 0,
   eventDelayMs: 0,
   eventTimeoutMs: 5_000,
   eventUserAgent: 'Bitrix24 Webhook Engine',
