@@ -125,10 +125,11 @@ function runtimeFor(deps: FeatureDeps, factories: readonly CrmAdapterFactory[]):
     },
     {
       maxBatch: 1_000,
-      // The embedded database has one connection: more than one transaction at a time only queues.
-      maxInFlight: deps.db.kind === 'postgres' ? 4 : 1,
-      // ...and its commits run on the event loop: a moment's pause lets a burst's POSTs be read first.
-      lingerMs: deps.db.kind === 'postgres' ? 0 : 2,
+      // Few, large commits: a burst is thousands of POSTs, each waiting only for its own commit, and
+      // every commit is a round trip. The embedded database has one connection anyway, and its
+      // commits run on the event loop: the pause is what lets a burst's POSTs be read meanwhile.
+      maxInFlight: deps.db.kind === 'postgres' ? 2 : 1,
+      lingerMs: deps.db.kind === 'postgres' ? 5 : 2,
       onBatch: (size) => deps.metrics.crmInboxBatchSize.observe(size),
     },
   );
@@ -215,7 +216,8 @@ async function processInbox(runtime: CrmRuntime, job: Job<InboxJob>): Promise<vo
     'SELECT id::text AS id FROM crm_inbox WHERE tenant_id = $1 AND processed_at IS NULL ORDER BY id LIMIT 1',
     [account.tenantId],
   );
-  if (left.rows[0]) await runtime.scheduleInbox(account.tenantId, left.rows[0].id, `after-${left.rows[0].id}-${Date.now()}`);
+  // One such job per window, whichever jobs of the window found bodies left (it runs after the window).
+  if (left.rows[0]) await runtime.scheduleInbox(account.tenantId, left.rows[0].id, `after-w${Math.floor(Date.now() / INBOX_WINDOW_MS)}`);
 }
 
 async function flush(runtime: CrmRuntime, job: Job<TenantJob>): Promise<void> {
