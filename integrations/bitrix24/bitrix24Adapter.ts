@@ -28,6 +28,8 @@ export const createBitrix24Adapter: CrmAdapterFactory = (deps) => {
   const adapter: CrmAdapter = {
     crm: 'bitrix24',
     pace: paceOf(requestsPerSecond, requestBurst),
+    // One batch of list commands of 50 ids each: 2,500 deals a request at the default batch size.
+    claimBatch: batchSize * 50,
     requestTimeoutMs,
     routes: (services) => [bitrix24InstallRoutes(services, install)],
     fastRoutes: (services) => [bitrix24WebhookRoute(services)],

@@ -166,6 +166,8 @@ export interface CrmAdapter {
   readonly crm: CrmKind;
   /** Spacing of requests to one account (and the burst its limit allows), from the CRM's rate limit and its configuration. */
   readonly pace: Pace;
+  /** Deals claimed for one enrichment batch: what one bulk read returns (default 250). */
+  readonly claimBatch?: number;
   /** How long one request may take; a write whose answer never came is read back after twice this. */
   readonly requestTimeoutMs: number;
   /** The CRM's routes: install callback, webhooks, uninstall. */

@@ -27,7 +27,7 @@ export const CRM_QUEUES = { inbox: 'crm-inbox', enrich: 'crm-enrich', setup: 'cr
 const INBOX_BATCH = 500;
 /** Webhooks of one tenant arriving within this window share one inbox job, which runs when it closes. */
 const INBOX_WINDOW_MS = 200;
-/** Deals per claimed batch: one bulk read (amoCRM lists up to 250 per page). */
+/** Deals per claimed batch unless the adapter says otherwise: one bulk read (amoCRM lists up to 250 per page). */
 const CLAIM_BATCH = 250;
 /** A claim lapses after this long without being finished (the flush died). */
 const CLAIM_LEASE_MS = 10 * 60_000;
@@ -234,7 +234,7 @@ async function flush(runtime: CrmRuntime, job: Job<TenantJob>): Promise<void> {
   let failure: unknown;
   const lane = async () => {
     while (failure === undefined) {
-      const claim = await claimDeals(deps.db, account.tenantId, CLAIM_BATCH, CLAIM_LEASE_MS, deps.config.enrichmentDelayMs);
+      const claim = await claimDeals(deps.db, account.tenantId, adapter.claimBatch ?? CLAIM_BATCH, CLAIM_LEASE_MS, deps.config.enrichmentDelayMs);
       if (claim.dealIds.length === 0) {
         // Deals still arriving, or in another lane's hands: stay until none waits at all.
         if (!(await anyUnclaimed(deps.db, account.tenantId))) return;
