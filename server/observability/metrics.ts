@@ -83,6 +83,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly leadsAccepted = new Counter({
+    name: 'longfunnel_leads_accepted_total',
+    help: 'Leads submitted (forms, calls, e-mails, API), by origin and outcome (stored, flagged: a phone or e-mail kept as typed, repeat: a repeat of an earlier one)',
+    labelNames: ['origin', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly leadsDelivered = new Counter({
+    name: 'longfunnel_leads_delivered_total',
+    help: 'Lead deliveries to a CRM, by CRM and outcome (created, found: an earlier attempt had created it, retry, waiting: no usable CRM account, failed: the CRM refused it)',
+    labelNames: ['crm', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly crmHistoryImported = new Counter({
     name: 'longfunnel_crm_history_imported_total',
     help: 'Deals and stage changes imported from a CRM at install, by CRM and kind (deals, stage_changes)',

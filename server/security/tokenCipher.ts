@@ -3,7 +3,7 @@
  * `v1.<base64url(iv 12 bytes | tag 16 bytes | ciphertext)>`; the version prefix lets a future key
  * rotation tell old values from new. Tampering or a wrong key makes `open` throw, never return junk.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -12,6 +12,11 @@ const VERSION = 'v1';
 export class TokenCipher {
   constructor(private readonly key: Buffer) {
     if (key.length !== 32) throw new Error('The encryption key must be 32 bytes');
+  }
+
+  /** A separate 32-byte key for another purpose (e.g. signing sessions), derived with HKDF so the sealing key itself is never reused. */
+  deriveKey(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.key, Buffer.alloc(0), `longfunnel:${purpose}`, 32));
   }
 
   seal(plain: string): string {

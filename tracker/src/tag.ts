@@ -15,6 +15,8 @@ export interface TagOptions {
   readonly cookieDomain: string;
   /** `data-consent="required"`: nothing stored or sent until `longfunnel('consent', true)`. */
   readonly consentRequired: boolean;
+  /** `data-forms="capture"`: submitted forms are also sent as leads to `/api/v1/leads` (forms.ts). */
+  readonly forms: boolean;
 }
 
 export function readTag(): TagOptions | null {
@@ -29,5 +31,6 @@ export function readTag(): TagOptions | null {
     collectUrl: new URL(script.src).origin + '/collect',
     cookieDomain: script.getAttribute('data-cookie-domain') || '',
     consentRequired: script.getAttribute('data-consent') === 'required',
+    forms: script.getAttribute('data-forms') === 'capture',
   };
 }
