@@ -14,7 +14,7 @@ import { bitrix24WebhookRoute } from './webhookRoutes.js';
 
 export const createBitrix24Adapter: CrmAdapterFactory = (deps) => {
   const { config, metrics } = deps;
-  const { clientId, clientSecret, oauthUrl, requestsPerSecond, requestBurst, batchSize, requestTimeoutMs } = config.bitrix24;
+  const { clientId, clientSecret, oauthUrl, requestsPerSecond, requestBurst, batchSize, requestTimeoutMs, attachTrace } = config.bitrix24;
   const onResponse = (status: number | undefined) => metrics.crmRequests.inc({ crm: 'bitrix24', status: status === undefined ? 'error' : String(status) });
   const oauth = clientId && clientSecret ? new Bitrix24OAuthClient({ oauthUrl, clientId, clientSecret, timeoutMs: requestTimeoutMs, onResponse }) : undefined;
   const install: Bitrix24InstallDeps | undefined = oauth
@@ -48,6 +48,7 @@ export const createBitrix24Adapter: CrmAdapterFactory = (deps) => {
         webhookUrl: `${config.publicUrl}/webhooks/bitrix24`,
         placementUrl: `${config.publicUrl}/bitrix24/placement/deal`,
         batchSize,
+        attachTrace,
       });
     },
   };

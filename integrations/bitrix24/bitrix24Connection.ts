@@ -9,7 +9,7 @@ import type { CrmAccess } from '../../server/crm/crmAccess.js';
 import type { CountryCode } from 'libphonenumber-js';
 import type { CreatedCrmLead, CrmConnection, CrmContact, CrmDeal, CrmEntity, CrmStage, CrmStageChange, DealFieldWrite, DealNote, NewCrmLead } from '../../server/crm/crmAdapter.js';
 import { normalizeEmail, normalizePhone } from '../../server/crm/identities.js';
-import type { SourceFieldKey } from '../../server/crm/sourceFields.js';
+import { lastNonDirect, type SourceFieldKey, type TouchVisit } from '../../server/crm/sourceFields.js';
 import { CrmError } from '../crmError.js';
 import type { FormInput } from '../formBrackets.js';
 import { apiFieldNames, userFieldDefinitions, valueFromApi, type UserFieldNames } from './bitrix24Fields.js';
@@ -45,6 +45,8 @@ export interface Bitrix24ConnectionOptions {
   placementUrl: string;
   /** Commands per batch (3.11: at most 50). */
   batchSize: number;
+  /** Attach each newly noted record's path as a Sales Intelligence trace (3.10). */
+  attachTrace?: boolean;
 }
 
 type Row = Record<string, unknown>;
@@ -95,7 +97,35 @@ function rowsOf(value: unknown): Row[] {
   return [];
 }
 
+/**
+ * A record's path as a Sales Intelligence `TRACE` (3.10: the keys the server reads): the credited
+ * (last non-direct) visit's UTM tags, time and referrer, and up to 5 earlier visits as `previous`.
+ * Page addresses are not part of a path here, so `pages` is left out. None for an empty path.
+ */
+export function traceOf(path: readonly TouchVisit[]): string | undefined {
+  const credited = lastNonDirect(path);
+  if (!credited) return undefined;
+  const visitTrace = (visit: TouchVisit) => {
+    const list: Record<string, string> = {};
+    for (const [tag, value] of [
+      ['utm_source', visit.source],
+      ['utm_medium', visit.medium],
+      ['utm_campaign', visit.campaign],
+      ['utm_content', visit.content],
+      ['utm_term', visit.term],
+    ] as const) {
+      if (value && !value.startsWith('(')) list[tag] = value;
+    }
+    return { ...(visit.referrer ? { ref: visit.referrer } : {}), tags: { ts: Math.floor(visit.startedAt.getTime() / 1000), list } };
+  };
+  const earlier = path.filter((visit) => visit !== credited).slice(-5);
+  return JSON.stringify({ ...visitTrace(credited), ...(earlier.length > 0 ? { previous: { list: earlier.map(visitTrace) } } : {}) });
+}
+
 export class Bitrix24Connection implements CrmConnection {
+  /** Set when the portal answers `crm.tracking.trace.add` with ERROR_METHOD_NOT_FOUND (no Sales Intelligence). */
+  private tracesUnavailable = false;
+
   constructor(private readonly options: Bitrix24ConnectionOptions) {}
 
   private get account(): CrmAccount {
@@ -258,15 +288,17 @@ export class Bitrix24Connection implements CrmConnection {
   async writeEnrichment(writes: readonly DealFieldWrite[], notes: readonly DealNote[]): Promise<void> {
     const noteOf = new Map(notes.map((note) => [note.dealId, note.text]));
     const fieldsOf = new Map(writes.map((write) => [write.dealId, write.values]));
-    type Record_ = { dealId: string; entity: CrmEntity; id: number; fields: Record<string, string>; note: string | undefined; noteField: string | undefined };
+    type Record_ = { dealId: string; entity: CrmEntity; id: number; fields: Record<string, string>; note: string | undefined; noteField: string | undefined; trace: string | undefined };
     const records: Record_[] = [];
+    const pathOf = new Map(notes.map((note) => [note.dealId, note.path ?? []]));
     for (const dealId of new Set([...fieldsOf.keys(), ...noteOf.keys()])) {
       const ref = recordRef(dealId);
       if (!ref) continue;
       const fields = this.apiFields(ref.entity, fieldsOf.get(dealId) ?? {});
       const note = noteOf.get(dealId);
       if (Object.keys(fields).length === 0 && note === undefined) continue;
-      records.push({ dealId, entity: ref.entity, id: ref.id, fields, note, noteField: this.userFields(ref.entity).note });
+      const trace = note !== undefined && this.options.attachTrace ? traceOf(pathOf.get(dealId) ?? []) : undefined;
+      records.push({ dealId, entity: ref.entity, id: ref.id, fields, note, noteField: this.userFields(ref.entity).note, trace });
     }
     const commandsOf = (record: Record_): Array<[string, BatchCommand]> => {
       const commands: Array<[string, BatchCommand]> = [];
@@ -277,6 +309,10 @@ export class Bitrix24Connection implements CrmConnection {
       }
       if (Object.keys(fields).length > 0) {
         commands.push([`w${record.dealId}`, { method: `crm.${record.entity}.update`, params: { id: record.id, fields, params: { REGISTER_SONET_EVENT: 'N' } } }]);
+      }
+      // Last, so a portal without it stops nothing of the record before it.
+      if (record.trace !== undefined && !this.tracesUnavailable) {
+        commands.push([`t${record.dealId}`, { method: 'crm.tracking.trace.add', params: { TRACE: record.trace, ENTITIES: [{ TYPE: record.entity.toUpperCase(), ID: record.id }] } }]);
       }
       return commands;
     };
@@ -313,8 +349,11 @@ export class Bitrix24Connection implements CrmConnection {
       if (!failed) continue;
       const failure = commandFailure(failed[1]);
       const method = commands.get(failed[0])?.method ?? failed[0];
-      if (failure.code !== 'NOT_FOUND') throw new CrmError({ ...failure, message: `${method}: ${failure.message}` });
-      // That record is gone; what the halt skipped goes again.
+      const traceFailed = failed[0].startsWith('t');
+      // A trace is an extra: one refused leaves its record without it; a portal without the method gets none.
+      if (traceFailed && failed[1].error === 'ERROR_METHOD_NOT_FOUND') this.tracesUnavailable = true;
+      if (!traceFailed && failure.code !== 'NOT_FOUND') throw new CrmError({ ...failure, message: `${method}: ${failure.message}` });
+      // That record is gone (or only its trace failed); what the halt skipped goes again.
       const gone = failed[0].slice(1);
       const skipped = part.filter((record) => record.dealId !== gone && !commandsOf(record).some(([key]) => answer.results.has(key) || answer.errors.has(key) || repairs.has(key)));
       waiting = [...skipped, ...waiting];

@@ -11,7 +11,7 @@ import type { FeatureDeps } from '../runtime.js';
 import type { CrmAccount, CrmAccountStore } from './crmAccounts.js';
 import type { CrmAccess } from './crmAccess.js';
 import type { Pace } from './requestPacer.js';
-import type { SourceFieldKey } from './sourceFields.js';
+import type { SourceFieldKey, TouchVisit } from './sourceFields.js';
 
 export type CrmKind = 'amocrm' | 'bitrix24';
 
@@ -112,6 +112,8 @@ export interface DealFieldWrite {
 export interface DealNote {
   dealId: string;
   text: string;
+  /** The visits the note sums up, oldest first (a CRM may attach them to the record as well). */
+  path?: readonly TouchVisit[];
 }
 
 /**

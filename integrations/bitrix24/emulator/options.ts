@@ -77,8 +77,14 @@ export interface Bitrix24EmulatorOptions {
   stageHistoryLagMs: number;
   /** Real-time delay before an event leaves the queue (file 2.2: seconds are normal). */
   eventDelayMs: number;
-  /** Real-time budget for a handler to answer an event POST. [UNCONFIRMED] (file 2.2) */
+  /** Real-time budget for a handler to answer an event POST, from when it has a connection. [UNCONFIRMED] (file 2.2) */
   eventTimeoutMs: number;
+  /**
+   * Event POSTs in flight at once (kept-alive connections); 0 = no limit. The file's queue server
+   * sends from its own machines and slows down for slow handlers (2.2); how many it sends at once
+   * is not documented. [UNCONFIRMED]
+   */
+  eventConcurrency: number;
   /** `User-Agent` of event POSTs. [UNCONFIRMED] (file 2.2: third-party logs show this value) */
   eventUserAgent: string;
   /** Fault injection; `webhookDrop` / `webhookDuplicate` / `webhookDelay` apply to event deliveries. */
@@ -110,6 +116,7 @@ export const defaultBitrix24EmulatorOptions: Bitrix24EmulatorOptions = {
   stageHistoryLagMs: 0,
   eventDelayMs: 0,
   eventTimeoutMs: 5_000,
+  eventConcurrency: 64,
   eventUserAgent: 'Bitrix24 Webhook Engine',
   faults: noFaults,
 };

@@ -26,7 +26,7 @@ import {
   entryStageKeys,
 } from '../dealStore.js';
 import { hashOf, hasIdentities, visitorsByIdentity } from '../identities.js';
-import { dealNoteText, dealSourceValues, matchConfidence, valuesToWrite, type DealMatch, type SourceFieldKey } from '../sourceFields.js';
+import { dealNoteText, dealSourceValues, matchConfidence, valuesToWrite, type DealMatch, type SourceFieldKey, type TouchVisit } from '../sourceFields.js';
 import { visitsForDeals } from './dealVisits.js';
 import { NO_MATCH_REASONS, type NoMatchReason } from './matchReasons.js';
 
@@ -183,7 +183,7 @@ export async function enrichDeals(context: EnrichmentContext, account: CrmAccoun
 
   const writes: DealFieldWrite[] = [];
   const records: EnrichmentRecord[] = [];
-  const noteCandidates: Array<{ dealId: string; text: string; attemptedAt: Date | null }> = [];
+  const noteCandidates: Array<{ dealId: string; text: string; path: TouchVisit[]; attemptedAt: Date | null }> = [];
   for (const deal of deals) {
     const match = matches.get(deal.id) as DealMatch;
     const path = visits.get(deal.id) ?? [];
@@ -200,7 +200,7 @@ export async function enrichDeals(context: EnrichmentContext, account: CrmAccoun
     records.push({ dealId: deal.id, match, writtenFields: ours, fieldsSeen: { ...deal.fields, ...changes } });
     metrics.dealsEnriched.inc({ crm: account.crm, method: match.method });
     if (computed.lf_last_touch && !state?.noteAddedAt) {
-      noteCandidates.push({ dealId: deal.id, text: dealNoteText(computed, match), attemptedAt: state?.noteAttemptedAt ?? null });
+      noteCandidates.push({ dealId: deal.id, text: dealNoteText(computed, match), path, attemptedAt: state?.noteAttemptedAt ?? null });
     }
   }
 
