@@ -74,6 +74,12 @@ export interface Config {
   collectSiteLimitPerSecond: number;
   /** Which proxies' X-Forwarded-For is believed for the client address (Express "trust proxy"). */
   trustProxy: string | number | boolean;
+  /** A tracking number stays with its visit this long after the visit's last hit. */
+  numberLeaseGraceMs: number;
+  /** A released tracking number rests this long before another visit gets it. */
+  numberCooldownMs: number;
+  /** A deal the CRM's own telephony created for a caller this close to the call is the call's deal. */
+  callDealWindowMs: number;
 }
 
 /** Thrown by `loadConfig`; its message names every bad variable and what is allowed. */
@@ -138,6 +144,9 @@ const schema = Joi.object({
   COLLECT_IP_LIMIT_PER_MINUTE: Joi.number().integer().min(1).default(600),
   COLLECT_SITE_LIMIT_PER_SECOND: Joi.number().integer().min(1).default(1_000),
   TRUST_PROXY: Joi.string().trim().default('loopback, linklocal, uniquelocal'),
+  NUMBER_LEASE_GRACE_MS: Joi.number().integer().min(1_000).max(86_400_000).default(900_000),
+  NUMBER_COOLDOWN_MS: Joi.number().integer().min(0).max(86_400_000).default(600_000),
+  CALL_DEAL_WINDOW_MS: Joi.number().integer().min(0).max(86_400_000).default(600_000),
 })
   // Tokens are only safe at rest when the key lives outside the database it protects.
   .when(Joi.object({ NODE_ENV: Joi.valid('production').required() }).unknown(), {
@@ -235,6 +244,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     collectIpLimitPerMinute: value.COLLECT_IP_LIMIT_PER_MINUTE,
     collectSiteLimitPerSecond: value.COLLECT_SITE_LIMIT_PER_SECOND,
     trustProxy: parseTrustProxy(value.TRUST_PROXY),
+    numberLeaseGraceMs: value.NUMBER_LEASE_GRACE_MS,
+    numberCooldownMs: value.NUMBER_COOLDOWN_MS,
+    callDealWindowMs: value.CALL_DEAL_WINDOW_MS,
   });
 }
 

@@ -9,6 +9,7 @@ import { Bitrix24Connection } from './bitrix24Connection.js';
 import { eventChanges, readBitrix24Event } from './events.js';
 import { bitrix24InstallRoutes, type Bitrix24InstallDeps } from './installRoutes.js';
 import { Bitrix24OAuthClient } from './oauthClient.js';
+import { bitrix24PlacementRoutes } from './placementRoutes.js';
 import { Bitrix24Rest } from './restClient.js';
 import { bitrix24WebhookRoute } from './webhookRoutes.js';
 
@@ -31,7 +32,7 @@ export const createBitrix24Adapter: CrmAdapterFactory = (deps) => {
     // One batch of list commands of 50 ids each: 2,500 deals a request at the default batch size.
     claimBatch: batchSize * 50,
     requestTimeoutMs,
-    routes: (services) => [bitrix24InstallRoutes(services, install)],
+    routes: (services) => [bitrix24InstallRoutes(services, install), bitrix24PlacementRoutes(services, { timeoutMs: requestTimeoutMs, onResponse })],
     fastRoutes: (services) => [bitrix24WebhookRoute(services)],
     readWebhook: (body) => eventChanges(readBitrix24Event(body)),
     refreshTokens: async (_account, refreshToken) => {

@@ -25,10 +25,11 @@ import {
   type EnrichmentRecord,
   entryStageKeys,
 } from '../dealStore.js';
-import { hashOf, hasIdentities, visitorsByIdentity } from '../identities.js';
+import { hashOf, hasIdentities, visitorsByIdentity, type IdentityKey } from '../identities.js';
 import { dealNoteText, dealSourceValues, matchConfidence, valuesToWrite, type DealMatch, type SourceFieldKey, type TouchVisit } from '../sourceFields.js';
 import { visitsForDeals } from './dealVisits.js';
 import { NO_MATCH_REASONS, type NoMatchReason } from './matchReasons.js';
+import { applyCallEvidence } from '../../callTracking/callEvidence.js';
 
 /**
  * Deals our lead intake created, with the visitor and how the lead came (form, call, e-mail): by the
@@ -66,6 +67,8 @@ async function leadsCreatedFor(db: Queryable, tenantId: string, deals: readonly 
 
 export interface EnrichmentContext {
   db: Queryable;
+  /** Key of the phone and e-mail digests (FeatureDeps.identityKey). */
+  identityKey: IdentityKey;
   logger: Logger;
   metrics: Metrics;
   /** Visits older than this before the deal's creation are not part of its path. */
@@ -74,6 +77,8 @@ export interface EnrichmentContext {
   noteReadBackAfterMs: number;
   /** The tenant's phone region (contacts' numbers written without a country code). Default RU. */
   phoneRegion?: CountryCode;
+  /** A tracked call this close to a deal's creation, from the deal's contact, is that deal's call (CALL_DEAL_WINDOW_MS). */
+  callDealWindowMs?: number;
 }
 
 export interface BatchOutcome {
@@ -124,11 +129,11 @@ async function matchDeals(
     const hashes = { phone: new Map<string, string>(), email: new Map<string, string>() };
     for (const contact of contacts.values()) {
       for (const phone of contact.phones) {
-        const hash = hashOf('phone', phone, context.phoneRegion);
+        const hash = hashOf(context.identityKey, 'phone', phone, context.phoneRegion);
         if (hash) hashes.phone.set(phone, hash);
       }
       for (const email of contact.emails) {
-        const hash = hashOf('email', email);
+        const hash = hashOf(context.identityKey, 'email', email);
         if (hash) hashes.email.set(email, hash);
       }
     }
@@ -158,6 +163,7 @@ async function matchDeals(
     const reason = created.get(deal.id)?.noMatchReason ?? (hasIdentity ? NO_MATCH_REASONS.no_tracker_visit : NO_MATCH_REASONS.no_identity);
     matches.set(deal.id, { method: 'none', visitorId: null, confidence: 0, reason });
   }
+  await applyCallEvidence(context.db, account.tenantId, deals, matches, contacts, { windowMs: context.callDealWindowMs ?? 0, region: context.phoneRegion });
   return matches;
 }
 
