@@ -7,8 +7,9 @@
  *
  * Markov: the data-driven model's credit depends on every path of the tenant, which is a report's
  * work, not one card's (it would read all of the tenant's visits on each card open). For a tenant
- * whose model is `markov` the card credits touches by last non-direct and says so
- * (`attribution.fallback = 'markov_in_reports'`); the reports show the Markov credit.
+ * whose model is `markov` the card credits touches with the tenant's removal effects over the
+ * lookback window (server/widget/tenantMarkov.ts, cached per tenant); only without that source does
+ * it fall back to last non-direct and say so (`attribution.fallback = 'markov_in_reports'`).
  */
 import { creditTouches, type AttributionModel, type Touch } from '../attribution/index.js';
 import type { CrmAccount } from '../crm/crmAccounts.js';
@@ -17,6 +18,7 @@ import { isDirect } from '../crm/sourceFields.js';
 import { AppError } from '../errors.js';
 import type { Queryable } from '../storage/database.js';
 import { tenantSettings } from '../tenants/tenantSettings.js';
+import type { MarkovSource } from './tenantMarkov.js';
 import type { ContactTouch, DealView, MatchMethod, StagePassed, TouchSource, Touchpoint, VisitTouch } from '../../widget/shared/dealView.js';
 
 const DAY_MS = 86_400_000;
@@ -105,7 +107,7 @@ function sourceOf(touch: TouchSource): TouchSource {
 }
 
 /** The card's view of deal `dealId` of the account's tenant; 404 when the tenant has no such deal. */
-export async function buildDealView(db: Queryable, account: CrmAccount, dealId: string, localeOverride?: 'ru' | 'en'): Promise<DealView> {
+export async function buildDealView(db: Queryable, account: CrmAccount, dealId: string, localeOverride?: 'ru' | 'en', markovOf?: MarkovSource): Promise<DealView> {
   const tenantId = account.tenantId;
   const dealRows = await db.query<DealRow>(
     `SELECT id, name, pipeline_id, stage_id, outcome, amount, created_at, visitor_id, match_method, match_confidence, match_reason, matched_at, updated_at
@@ -184,9 +186,12 @@ export async function buildDealView(db: Queryable, account: CrmAccount, dealId: 
   // The path: touches before the lead within the lookback window (every one of them, even past the shown ones).
   const pathRows = visitRows.filter((row) => new Date(row.started_at).getTime() <= leadAt).reverse();
   const model = settings.attributionModel as AttributionModel;
-  const applied: AttributionModel = model === 'markov' ? 'last_non_direct' : model;
+  // Markov credits need the tenant's removal effects (every path of the window, cached per tenant);
+  // without a source for them the card falls back to last non-direct and says so.
+  const markov = model === 'markov' && markovOf ? await markovOf(tenantId, settings) : undefined;
+  const applied: AttributionModel = model === 'markov' && !markov ? 'last_non_direct' : model;
   const touches: Touch[] = pathRows.map((row) => ({ channel: row.channel, at: new Date(row.started_at), direct: isDirect(row) }));
-  const credits = creditTouches(touches, applied, { halfLifeDays: settings.timeDecayHalfLifeDays, conversionAt: createdAt });
+  const credits = creditTouches(touches, applied, { halfLifeDays: settings.timeDecayHalfLifeDays, conversionAt: createdAt, ...(markov ? { markov } : {}) });
   const creditById = new Map(pathRows.map((row, index) => [row.id, credits[index] ?? 0]));
   for (const touch of timeline) if (creditById.has(touch.id)) touch.credit = creditById.get(touch.id) ?? 0;
 
@@ -253,7 +258,7 @@ export async function buildDealView(db: Queryable, account: CrmAccount, dealId: 
       reason: deal.match_method === null ? 'not_matched_yet' : deal.match_reason,
       matchedAt: deal.matched_at === null ? null : iso(deal.matched_at),
     },
-    attribution: { model, applied, fallback: model === 'markov' ? 'markov_in_reports' : null, lookbackDays: settings.lookbackDays },
+    attribution: { model, applied, fallback: applied !== model ? 'markov_in_reports' : null, lookbackDays: settings.lookbackDays },
     summary: {
       firstTouch: firstRow ? sourceOf(firstRow) : null,
       lastNonDirect: lastNonDirectRow ? sourceOf(lastNonDirectRow) : null,

@@ -13,6 +13,7 @@
  *   Bitrix24 tab), built by `npm run build` into dist/widget/bitrix24.
  */
 import fs from 'node:fs';
+import { cachedTenantMarkov } from './tenantMarkov.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type NextFunction, type Request, type Response } from 'express';
@@ -89,13 +90,14 @@ export function widgetRoutes(deps: FeatureDeps, auth: WidgetAuth): Router {
     if (origin && via === 'crm_token' && verifier && !verifier.originAllowed(origin, account)) response.removeHeader('Access-Control-Allow-Origin');
   };
 
+  const markovOf = cachedTenantMarkov(deps.db);
   router.get('/api/v1/widget/deals/:dealId', async (request, response) => {
     const dealId = request.params.dealId as string;
     if (!dealIdPattern.test(dealId)) throw AppError.validation('dealId must be the CRM deal id');
     const locale = localeParam(request.query.locale);
     const caller = await auth.caller(request);
     keepCorsToAccount(response, caller.account, caller.via);
-    const view = await buildDealView(deps.db, caller.account, dealId, locale ?? caller.locale);
+    const view = await buildDealView(deps.db, caller.account, dealId, locale ?? caller.locale, markovOf);
     response.setHeader('Cache-Control', 'private, no-store');
     response.json(view);
   });

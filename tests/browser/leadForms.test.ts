@@ -2,7 +2,7 @@
  * Forms in Debian's Chromium: a website's pages load the real `/t.js` of a LongFunnel installed into
  * the amoCRM emulator. The tracker adds the hidden `_lfid` input to forms (also ones added later),
  * the site's own submit carries it, and with `data-forms="capture"` the submitted form becomes a
- * lead in the emulator with its source.
+ * lead in the emulator with its source. One person on two devices (same phone) is one path.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +12,7 @@ import type { Browser, BrowserContext } from 'playwright-core';
 import { launchBrowser } from '../support/browser.js';
 import { waitFor } from '../support/processes.js';
 import { createTestSite } from '../support/tracking.js';
+import { issueTenantSession } from '../../server/security/tenantSession.js';
 import { installFromWidget, leadFieldsByCode, leadOf, startAmocrmWorld, type AmocrmWorld } from '../support/amocrmWorld.js';
 
 const DESKTOP_CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
@@ -175,6 +176,55 @@ describe('forms in Chromium: the _lfid input and form capture into the amoCRM em
       assert.equal(incoming?.metadata.form_name, 'callback');
     } finally {
       await context.close();
+    }
+  });
+
+  test('when the same person sends a form from a second device with the same phone, then both devices\' visits are one path in the deal card', async () => {
+    const deliveredDealOf = (visitor: string) =>
+      waitFor(`the lead of ${visitor} delivered`, async () => {
+        const { rows } = await world.app.runtime.deps.db.query<{ status: string; crm_deal_id: string }>('SELECT status, crm_deal_id FROM lead_requests WHERE visitor_id = $1', [visitor]);
+        return rows[0]?.status === 'delivered' ? rows[0].crm_deal_id : undefined;
+      }, 30_000);
+    const visitStored = (visitor: string) =>
+      waitFor('the visit stored', async () => (await world.app.runtime.deps.db.query('SELECT 1 FROM visits WHERE visitor_id = $1', [visitor])).rows.length > 0);
+
+    // The laptop: from a Google ad, sends the callback form.
+    const laptop = await browser.newContext({ userAgent: DESKTOP_CHROME });
+    const phone = await browser.newContext({ userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36' });
+    try {
+      const first = await laptop.newPage();
+      await first.goto(`${website.origin}/form?utm_source=google&utm_medium=cpc&utm_campaign=sofa_laptop`);
+      const laptopVisitor = await visitorIdOf(laptop);
+      await visitStored(laptopVisitor);
+      await first.fill('#phone', '+7 (900) 555-77-01');
+      await Promise.all([first.waitForURL(`${website.origin}/thanks`), first.click('#send')]);
+      await deliveredDealOf(laptopVisitor);
+
+      // The phone, another day's visit from VK: same number, typed differently, in the other form.
+      const second = await phone.newPage();
+      await second.goto(`${website.origin}/form?utm_source=vk&utm_medium=social&utm_campaign=sofa_phone`);
+      const phoneVisitor = await visitorIdOf(phone);
+      assert.notEqual(phoneVisitor, laptopVisitor, 'two devices, two visitor ids');
+      await visitStored(phoneVisitor);
+      await second.waitForSelector('#late-phone');
+      await second.fill('#late-phone', '8 900 555 77 01');
+      await Promise.all([second.waitForURL(`${website.origin}/thanks`), second.click('#late-send')]);
+      const dealId = await deliveredDealOf(phoneVisitor);
+
+      // The deal card of the phone's lead shows the laptop's visit too: one person, one path.
+      const session = await issueTenantSession(world.app.runtime.deps.cipher, { tenantId, origin: 'amocrm' });
+      const view = await waitFor('the deal card with both devices', async () => {
+        const response = await fetch(`${world.app.url}/api/v1/widget/deals/${dealId}`, { headers: { authorization: `Bearer ${session}` } });
+        if (response.status !== 200) return undefined;
+        const body = (await response.json()) as { timeline: Array<{ kind: string; campaign?: string | null; device?: string }> };
+        const campaigns = body.timeline.filter((touch) => touch.kind === 'visit').map((touch) => touch.campaign);
+        return campaigns.includes('sofa_laptop') && campaigns.includes('sofa_phone') ? body : undefined;
+      }, 30_000);
+      const devices = view.timeline.filter((touch) => touch.kind === 'visit').map((touch) => touch.device);
+      assert.ok(devices.includes('desktop') && devices.includes('mobile'), `both devices on the timeline: ${devices.join(', ')}`);
+    } finally {
+      await laptop.close();
+      await phone.close();
     }
   });
 });

@@ -114,7 +114,7 @@ for (const backendName of testBackends()) {
       assert.ok(Date.parse(view.funnel.current.since) >= Date.parse(view.deal.createdAt));
     });
 
-    test("when the tenant's model is linear or Markov, then the credit follows it (Markov: last non-direct, said so)", async () => {
+    test("when the tenant's model is linear or Markov, then the credit follows it (Markov: the tenant's removal effects)", async () => {
       const put = (settings: Record<string, unknown>) =>
         fetch(`${world.app.url}/api/v1/tenants/${tenantId}/settings`, { method: 'PATCH', headers: adminHeaders, body: JSON.stringify(settings) });
       try {
@@ -127,7 +127,11 @@ for (const backendName of testBackends()) {
         for (const credit of credits.slice(1)) assert.ok(Math.abs((credit ?? 0) - 1 / 3) < 1e-9);
         assert.equal((await put({ attributionModel: 'markov' })).status, 200);
         view = (await (await getDeal(leadId, { 'x-auth-token': await token() })).json()) as DealView;
-        assert.deepEqual(view.attribution, { model: 'markov', applied: 'last_non_direct', fallback: 'markov_in_reports', lookbackDays: 90 });
+        // Markov: the tenant's removal effects over the window's paths (no fallback when they can be computed).
+        assert.deepEqual(view.attribution, { model: 'markov', applied: 'markov', fallback: null, lookbackDays: 90 });
+        const markovCredits = view.timeline.filter((touch) => touch.kind === 'visit' && touch.credit !== null).map((touch) => touch.credit ?? 0);
+        assert.equal(markovCredits.length, 3, 'the three visits before the lead are on the path');
+        assert.ok(Math.abs(markovCredits.reduce((sum, credit) => sum + credit, 0) - 1) < 1e-9, `Markov credits sum to 1: ${markovCredits.join(', ')}`);
       } finally {
         assert.equal((await put({ attributionModel: 'last_non_direct' })).status, 200);
       }
