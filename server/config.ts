@@ -131,7 +131,7 @@ const schema = Joi.object({
   BITRIX24_REQUEST_BURST: Joi.number().integer().min(1).max(250).default(40),
   BITRIX24_BATCH_SIZE: Joi.number().integer().min(2).max(50).default(50),
   BITRIX24_REQUEST_TIMEOUT_MS: Joi.number().integer().min(500).max(120_000).default(30_000),
-  BITRIX24_ATTACH_TRACE: Joi.boolean().default(false),
+  BITRIX24_ATTACH_TRACE: Joi.boolean().default(true),
   ADMIN_TOKEN: Joi.string().trim().min(16).messages({
     'string.min': '"ADMIN_TOKEN" must be at least 16 characters (openssl rand -hex 24)',
   }),

@@ -79,9 +79,13 @@ for (const backendName of testBackends()) {
       assert.equal(world.emulator.limits.queryLimitExceeded, 0);
       assert.equal(world.emulator.limits.operationTimeLimit, 0);
       assert.equal(enriched(), DEALS, 'one comment per deal, also after our own updates came back');
-      // Per deal a comment and one update (fields and the comment's id together): 2 commands, 50 a
-      // batch. Reads take 2,500 deals a request; the update events our writes cause are read once more.
-      const writes = Math.ceil((2 * DEALS) / BATCH);
+      // Per deal a comment, its path as a Sales Intelligence trace, and one update (fields and the
+      // comment's id together): 3 commands, 50 a batch. Reads take 2,500 deals a request; the update
+      // events our writes cause are read once more.
+      const traced = new Set([...world.emulator.state.traces.values()].flatMap((trace) => trace.entities.filter((entity) => entity.TYPE === 'DEAL').map((entity) => entity.ID)));
+      assert.equal(traced.size, DEALS, 'one trace per deal');
+      assert.equal(world.emulator.state.traces.size, DEALS, 'no deal traced twice');
+      const writes = Math.ceil((3 * DEALS) / BATCH);
       assert.ok(requests >= writes, `at least the ${writes} write batches: ${requests}`);
       assert.ok(requests <= writes + 6, `${requests} requests for ${DEALS} deals: ${writes} write batches and a few reads`);
     });
