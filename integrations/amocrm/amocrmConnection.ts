@@ -11,6 +11,7 @@ import type {
   CrmContact,
   CrmDeal,
   CrmStage,
+  CrmUser,
   CrmStageChange,
   DealFieldWrite,
   DealNote,
@@ -62,8 +63,17 @@ interface LeadBody {
   created_at: number;
   closed_at?: number | null;
   custom_fields_values?: CustomFieldValue[] | null;
-  _embedded?: { contacts?: Array<{ id: number; is_main?: boolean }> };
+  /** `with=loss_reason`: the lead's loss reason as a one-element list (only on leads that have one). */
+  _embedded?: { contacts?: Array<{ id: number; is_main?: boolean }>; loss_reason?: Array<{ id: number; name?: string | null }> };
 }
+
+interface UserBody {
+  id: number;
+  name?: string | null;
+}
+
+/** What deal reads embed: the contacts (matching) and the loss reason (the funnel's lost reasons), in the same request. */
+const LEAD_WITH = 'contacts,loss_reason';
 
 interface ContactBody {
   id: number;
@@ -139,6 +149,7 @@ export function dealOf(lead: LeadBody, codeOfId: ReadonlyMap<number, string> = n
       .sort((a, b) => Number(Boolean(b.is_main)) - Number(Boolean(a.is_main)))
       .map((contact) => String(contact.id)),
     fields: fieldsOf(lead.custom_fields_values, codeOfId),
+    lostReason: outcome === 'lost' ? (lead._embedded?.loss_reason?.[0]?.name || null) : null,
   };
 }
 
@@ -168,7 +179,7 @@ export class AmocrmConnection implements CrmConnection {
     const codeOfId = this.codeOfId;
     for (const part of chunks(ids, this.options.readBatchSize)) {
       const body = await this.call<Collection<'leads', LeadBody>>('GET', '/api/v4/leads', {
-        query: { 'filter[id][]': part, with: 'contacts', limit: part.length },
+        query: { 'filter[id][]': part, with: LEAD_WITH, limit: part.length },
         repeatable: true,
       });
       for (const lead of body?._embedded?.leads ?? []) deals.push(dealOf(lead, codeOfId));
@@ -259,6 +270,15 @@ export class AmocrmConnection implements CrmConnection {
     return found;
   }
 
+  async listUsers(): Promise<CrmUser[]> {
+    const users: CrmUser[] = [];
+    for (let page = 1; ; page += 1) {
+      const body = await this.call<Collection<'users', UserBody>>('GET', '/api/v4/users', { query: { limit: 250, page }, repeatable: true });
+      for (const user of body?._embedded?.users ?? []) if (user.name) users.push({ id: String(user.id), name: user.name });
+      if (!body?._links?.next?.href) return users;
+    }
+  }
+
   async listStages(): Promise<CrmStage[]> {
     const body = await this.call<Collection<'pipelines', PipelineBody>>('GET', '/api/v4/leads/pipelines', { repeatable: true });
     return (body?._embedded?.pipelines ?? []).flatMap((pipeline) =>
@@ -328,7 +348,7 @@ export class AmocrmConnection implements CrmConnection {
     const codeOfId = this.codeOfId;
     for (let page = 1; ; page += 1) {
       const body = await this.call<Collection<'leads', LeadBody>>('GET', '/api/v4/leads', {
-        query: { 'filter[updated_at][from]': Math.floor(since.getTime() / 1000), 'order[id]': 'asc', with: 'contacts', limit: this.options.readBatchSize, page },
+        query: { 'filter[updated_at][from]': Math.floor(since.getTime() / 1000), 'order[id]': 'asc', with: LEAD_WITH, limit: this.options.readBatchSize, page },
         repeatable: true,
       });
       const leads = body?._embedded?.leads ?? [];

@@ -7,7 +7,7 @@
 import type { CrmAccount } from '../../server/crm/crmAccounts.js';
 import type { CrmAccess } from '../../server/crm/crmAccess.js';
 import type { CountryCode } from 'libphonenumber-js';
-import type { CreatedCrmLead, CrmConnection, CrmContact, CrmDeal, CrmEntity, CrmStage, CrmStageChange, DealFieldWrite, DealNote, NewCrmLead } from '../../server/crm/crmAdapter.js';
+import type { CreatedCrmLead, CrmConnection, CrmContact, CrmDeal, CrmEntity, CrmStage, CrmStageChange, CrmUser, DealFieldWrite, DealNote, NewCrmLead } from '../../server/crm/crmAdapter.js';
 import { normalizeEmail, normalizePhone } from '../../server/crm/identities.js';
 import { lastNonDirect, type SourceFieldKey, type TouchVisit } from '../../server/crm/sourceFields.js';
 import { CrmError } from '../crmError.js';
@@ -435,8 +435,25 @@ export class Bitrix24Connection implements CrmConnection {
           name: String(row['NAME'] ?? row['STATUS_ID']),
           sort: Number(row['SORT']) || 0,
           kind: row['SEMANTICS'] === 'S' ? 'won' : row['SEMANTICS'] === 'F' ? 'lost' : index === 0 ? 'entry' : 'open',
+          // No loss-reason field: portals keep several failure stages, one per reason; the stage's name is the reason.
+          ...(row['SEMANTICS'] === 'F' ? { lostReason: String(row['NAME'] ?? row['STATUS_ID']) } : {}),
         })),
     );
+  }
+
+  /**
+   * `user.get` (the app's `user_brief` scope is enough for names), 50 a page; dismissed users are
+   * listed too, so old deals keep their manager's name.
+   */
+  async listUsers(): Promise<CrmUser[]> {
+    const users: CrmUser[] = [];
+    for await (const rows of this.pages('user.get', { sort: 'ID', order: 'ASC' })) {
+      for (const row of rows) {
+        const name = [row['NAME'], row['LAST_NAME']].map((part) => (typeof part === 'string' ? part.trim() : '')).filter((part) => part !== '').join(' ');
+        if (row['ID'] !== undefined && name !== '') users.push({ id: String(row['ID']), name });
+      }
+    }
+    return users;
   }
 
   /**

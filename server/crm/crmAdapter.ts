@@ -53,6 +53,8 @@ export interface CrmDeal {
    * from the webhooks themselves.
    */
   stageChangedAt?: Date;
+  /** Why a lost deal was lost, as the CRM names it (amoCRM: the lead's loss reason); unset or null when it says nothing. */
+  lostReason?: string | null;
 }
 
 export interface CrmContact {
@@ -69,6 +71,14 @@ export interface CrmStage {
   sort: number;
   /** `entry`: where new/incoming deals wait; `won`/`lost`: closed. */
   kind: 'entry' | 'open' | 'won' | 'lost';
+  /** A `lost` stage of a CRM that models loss reasons as several failure stages (Bitrix24): the reason deals lost here were lost for. */
+  lostReason?: string;
+}
+
+/** A user of the CRM account (a deal's responsible manager). */
+export interface CrmUser {
+  id: string;
+  name: string;
 }
 
 export interface CrmStageChange {
@@ -185,6 +195,8 @@ export interface CrmConnection {
   /** Whether our note is already on these deals (read-back after a write whose outcome is unknown). */
   dealsWithOurNote(dealIds: readonly string[]): Promise<Set<string>>;
   listStages(): Promise<CrmStage[]>;
+  /** The account's users with their names, for the managers report (one listing, paged as the CRM requires). */
+  listUsers(): Promise<CrmUser[]>;
   /** Creates what enrichment writes into (our fields) and subscribes our webhook; idempotent. */
   setUp(): Promise<Record<string, unknown>>;
   /** Deals changed since `since`, page by page (history import). */

@@ -16,7 +16,7 @@ import type { Feature, FeatureDeps, WorkerRegistration } from '../runtime.js';
 import { AccountUnavailableError, CrmAccess } from './crmAccess.js';
 import { CrmAccountStore, type CrmAccount } from './crmAccounts.js';
 import type { CrmAdapter, CrmAdapterFactory, CrmChanges, CrmKind, CrmServices } from './crmAdapter.js';
-import { dealsOfContacts, markDealsDeleted, saveDeals, saveStageChanges, saveStages, unchangedSinceEnrichment } from './dealStore.js';
+import { dealsOfContacts, markDealsDeleted, saveDeals, saveStageChanges, saveStages, saveUsers, unchangedSinceEnrichment } from './dealStore.js';
 import { enrichDeals } from './enrichment/enrichDeals.js';
 import { anyUnclaimed, claimDeals, deferDeals, finishDeals, releaseDeals, touchDeals } from './enrichment/pendingDeals.js';
 import { LocalRequestPacer, RedisRequestPacer, type RequestPacer } from './requestPacer.js';
@@ -291,6 +291,7 @@ async function setUp(runtime: CrmRuntime, job: Job<TenantJob>): Promise<void> {
     const withSetup = await accounts.byTenant(account.tenantId);
     if (withSetup) connection = adapterFor(runtime, withSetup).connect(withSetup, runtime.services);
     await saveStages(deps.db, account.tenantId, await connection.listStages());
+    await refreshUsers(runtime, account, connection);
     deps.logger.info('CRM set up: fields, webhook and stages ready; importing history', log);
 
     const since = new Date(Date.now() - HISTORY_DAYS * 86_400_000);
@@ -317,6 +318,21 @@ async function setUp(runtime: CrmRuntime, job: Job<TenantJob>): Promise<void> {
   await runtime.scheduleFlush(account.tenantId);
 }
 
+/**
+ * The account's users and their names (the managers report), one listing at set-up and at each
+ * reconciliation. Names are not worth failing a set-up or a sync for: a refusal is logged and the
+ * names stay as last read (an account that is unavailable still stops the caller).
+ */
+async function refreshUsers(runtime: CrmRuntime, account: CrmAccount, connection: CrmConnection): Promise<void> {
+  const { deps } = runtime.services;
+  try {
+    await saveUsers(deps.db, account.tenantId, await connection.listUsers());
+  } catch (error) {
+    if (error instanceof AccountUnavailableError) throw error;
+    deps.logger.warn('could not read the CRM users; managers keep the names last read', { tenant: account.tenantId, crm: account.crm, error: String(error) });
+  }
+}
+
 /** Changes are listed again from this long before the last sync: the CRM's clock and ours differ, and its times have whole seconds. */
 const RECONCILE_OVERLAP_MS = 5 * 60_000;
 
@@ -341,6 +357,7 @@ async function reconcile(runtime: CrmRuntime, account: CrmAccount): Promise<void
   }
   let stageChanges = 0;
   for await (const page of connection.stageChangesSince(since)) stageChanges += await saveStageChanges(deps.db, account.tenantId, page, 'history');
+  await refreshUsers(runtime, account, connection);
   await accounts.mergeSetup(account.tenantId, { lastSyncAt: startedAt.toISOString() });
   if (deals > 0) await runtime.scheduleFlush(account.tenantId);
   deps.logger.info('CRM reconciled', { tenant: account.tenantId, crm: account.crm, domain: account.domain, since: since.toISOString(), deals, stageChanges });

@@ -4,7 +4,7 @@
  * pipelines' stages. Every write is idempotent, so a webhook delivered twice changes nothing.
  */
 import type { Queryable } from '../storage/database.js';
-import type { CrmDeal, CrmStage, CrmStageChange, DealWebhookState } from './crmAdapter.js';
+import type { CrmDeal, CrmStage, CrmStageChange, CrmUser, DealWebhookState } from './crmAdapter.js';
 import type { DealMatch, SourceFieldKey } from './sourceFields.js';
 
 export interface StoredDealState {
@@ -19,14 +19,15 @@ export interface StoredDealState {
 export async function saveDeals(db: Queryable, tenantId: string, deals: readonly CrmDeal[]): Promise<void> {
   if (deals.length === 0) return;
   await db.query(
-    `INSERT INTO deals (tenant_id, id, entity, name, pipeline_id, stage_id, outcome, amount, responsible_user_id, created_at, closed_at, contact_ids, updated_at)
+    `INSERT INTO deals (tenant_id, id, entity, name, pipeline_id, stage_id, outcome, amount, responsible_user_id, created_at, closed_at, contact_ids, lost_reason, updated_at)
      SELECT $1, d.id, d.entity, d.name, d.pipeline_id, d.stage_id, d.outcome, d.amount, d.responsible_user_id, d.created_at, d.closed_at,
-       ARRAY(SELECT jsonb_array_elements_text(d.contact_ids)), now()
+       ARRAY(SELECT jsonb_array_elements_text(d.contact_ids)), d.lost_reason, now()
      FROM jsonb_to_recordset($2::jsonb) AS d(id text, entity text, name text, pipeline_id text, stage_id text, outcome text, amount numeric,
-       responsible_user_id text, created_at timestamptz, closed_at timestamptz, contact_ids jsonb)
+       responsible_user_id text, created_at timestamptz, closed_at timestamptz, contact_ids jsonb, lost_reason text)
      ON CONFLICT (tenant_id, id) DO UPDATE SET name = EXCLUDED.name, pipeline_id = EXCLUDED.pipeline_id, stage_id = EXCLUDED.stage_id,
        outcome = EXCLUDED.outcome, amount = EXCLUDED.amount, responsible_user_id = EXCLUDED.responsible_user_id,
-       created_at = EXCLUDED.created_at, closed_at = EXCLUDED.closed_at, contact_ids = EXCLUDED.contact_ids, deleted = false, updated_at = now()`,
+       created_at = EXCLUDED.created_at, closed_at = EXCLUDED.closed_at, contact_ids = EXCLUDED.contact_ids, lost_reason = EXCLUDED.lost_reason,
+       deleted = false, updated_at = now()`,
     [
       tenantId,
       JSON.stringify(
@@ -42,6 +43,7 @@ export async function saveDeals(db: Queryable, tenantId: string, deals: readonly
           created_at: deal.createdAt.toISOString(),
           closed_at: deal.closedAt?.toISOString() ?? null,
           contact_ids: deal.contactIds,
+          lost_reason: deal.outcome === 'lost' ? (deal.lostReason ?? null) : null,
         })),
       ),
     ],
@@ -268,11 +270,11 @@ export async function entryStageKeys(db: Queryable, tenantId: string): Promise<S
 export async function saveStages(db: Queryable, tenantId: string, stages: readonly CrmStage[]): Promise<void> {
   if (stages.length === 0) return;
   await db.query(
-    `INSERT INTO crm_stages (tenant_id, pipeline_id, stage_id, pipeline_name, name, sort, kind)
-     SELECT $1, s.pipeline_id, s.stage_id, s.pipeline_name, s.name, s.sort, s.kind
-     FROM jsonb_to_recordset($2::jsonb) AS s(pipeline_id text, stage_id text, pipeline_name text, name text, sort integer, kind text)
+    `INSERT INTO crm_stages (tenant_id, pipeline_id, stage_id, pipeline_name, name, sort, kind, lost_reason)
+     SELECT $1, s.pipeline_id, s.stage_id, s.pipeline_name, s.name, s.sort, s.kind, s.lost_reason
+     FROM jsonb_to_recordset($2::jsonb) AS s(pipeline_id text, stage_id text, pipeline_name text, name text, sort integer, kind text, lost_reason text)
      ON CONFLICT (tenant_id, pipeline_id, stage_id) DO UPDATE SET pipeline_name = EXCLUDED.pipeline_name, name = EXCLUDED.name,
-       sort = EXCLUDED.sort, kind = EXCLUDED.kind`,
+       sort = EXCLUDED.sort, kind = EXCLUDED.kind, lost_reason = EXCLUDED.lost_reason`,
     [
       tenantId,
       JSON.stringify(
@@ -283,8 +285,21 @@ export async function saveStages(db: Queryable, tenantId: string, stages: readon
           name: stage.name,
           sort: stage.sort,
           kind: stage.kind,
+          lost_reason: stage.kind === 'lost' ? (stage.lostReason ?? null) : null,
         })),
       ),
     ],
+  );
+}
+
+/** The CRM's users and their names (the managers report); a user the CRM no longer lists keeps its last name. */
+export async function saveUsers(db: Queryable, tenantId: string, users: readonly CrmUser[]): Promise<void> {
+  const unique = [...new Map(users.map((user) => [user.id, user])).values()];
+  if (unique.length === 0) return;
+  await db.query(
+    `INSERT INTO crm_users (tenant_id, user_id, name, updated_at)
+     SELECT $1, u.id, u.name, now() FROM jsonb_to_recordset($2::jsonb) AS u(id text, name text)
+     ON CONFLICT (tenant_id, user_id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()`,
+    [tenantId, JSON.stringify(unique.map((user) => ({ id: user.id, name: user.name })))],
   );
 }

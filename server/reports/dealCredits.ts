@@ -68,6 +68,8 @@ export function dealsCte(scope: DealScope, p: SqlParams): string {
   return `d AS (
     SELECT d.id, d.visitor_id, d.created_at, d.closed_at, d.outcome, d.pipeline_id, d.stage_id, d.entity, d.responsible_user_id,
       d.contact_ids, d.match_method, d.match_reason,
+      -- why a lost deal was lost: the CRM's reason, else the reason its failure stage stands for (Bitrix24)
+      CASE WHEN d.outcome = 'lost' THEN COALESCE(d.lost_reason, cs.lost_reason) END AS lost_reason,
       CASE WHEN d.outcome = 'won' THEN COALESCE(d.amount, 0) ELSE 0 END::float8 AS revenue,
       (d.outcome = 'won')::int AS is_won,
       (d.entity = 'deal' AND (d.outcome = 'won' OR COALESCE(cs.kind IN ('open', 'won'), false) OR EXISTS (

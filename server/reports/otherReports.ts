@@ -92,7 +92,10 @@ export interface FunnelAnswer {
   by_channel: Array<{ channel: string; visits: number; leads: number; stages: Array<{ stage_id: string; entered: number }>; won: number }>;
 }
 
-/** We store no lost reasons from either CRM: every lost deal is counted under this reason. */
+/**
+ * A lost deal's reason: the CRM's own (amoCRM: the lead's loss reason), else the failure stage it
+ * was lost in when the CRM models reasons as stages (Bitrix24); this when the CRM gave none.
+ */
 export const UNKNOWN_LOST_REASON = 'unknown';
 
 function median(values: number[]): number | null {
@@ -128,8 +131,8 @@ export async function funnelReport(db: Database, tenantId: string, settings: Ten
     p.values,
   );
   const q = new SqlParams();
-  const deals = await reportQuery<{ id: string; stage_id: string | null; outcome: string; created_at: Date }>(db,
-    `WITH ${dealsCte(scope, q)} SELECT id, stage_id, outcome, created_at FROM d`,
+  const deals = await reportQuery<{ id: string; stage_id: string | null; outcome: string; created_at: Date; lost_reason: string | null }>(db,
+    `WITH ${dealsCte(scope, q)} SELECT id, stage_id, outcome, created_at, lost_reason FROM d`,
     q.values,
   );
   const r = new SqlParams();
@@ -181,7 +184,7 @@ export async function funnelReport(db: Database, tenantId: string, settings: Ten
   const weight = (dealId: string) => (params.channel === undefined ? 1 : (creditsOf.get(dealId) ?? []).reduce((sum, entry) => sum + entry.credit, 0));
 
   const entered = stageRows.map(() => 0);
-  const lost = stageRows.map(() => 0);
+  const lost = stageRows.map(() => new Map<string, number>());
   let leads = 0;
   let won = 0;
   const outcomeOf = new Map(deals.rows.map((deal) => [deal.id, deal.outcome]));
@@ -192,7 +195,10 @@ export async function funnelReport(db: Database, tenantId: string, settings: Ten
     const furthest = reached.get(deal.id) ?? 0;
     for (let i = 0; i <= furthest && i < entered.length; i += 1) entered[i]! += w;
     const from = lostFrom.get(deal.id);
-    if (from !== undefined && from < lost.length) lost[from]! += w;
+    if (from !== undefined && from < lost.length && w > 0) {
+      const reason = deal.lost_reason ?? UNKNOWN_LOST_REASON;
+      lost[from]!.set(reason, (lost[from]!.get(reason) ?? 0) + w);
+    }
   }
 
   const v = new SqlParams();
@@ -234,7 +240,9 @@ export async function funnelReport(db: Database, tenantId: string, settings: Ten
       entered: roundCount(entered[index]!),
       conversion_from_previous: ratio(entered[index]!, index === 0 ? leads : entered[index - 1]!),
       median_seconds_in_stage: median(stays[index]!),
-      lost: lost[index]! > 0 ? [{ reason: UNKNOWN_LOST_REASON, count: roundCount(lost[index]!) }] : [],
+      lost: [...lost[index]!.entries()]
+        .map(([reason, count]) => ({ reason, count: roundCount(count) }))
+        .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
     })),
     visits,
     leads: roundCount(leads),
@@ -259,7 +267,7 @@ export interface ManagersAnswer {
   rows: Array<{ user_id: string | null; user_name: string | null; deals: number; won: number; conversion: number | null; revenue: number; median_days_to_win: number | null }>;
 }
 
-/** We do not store CRM user names: `user_name` is null and the dashboard shows the id. */
+/** `user_name` is the CRM user's name as last read (set-up and each reconciliation); null when unknown (the dashboard shows the id). */
 export async function managersReport(db: Database, tenantId: string, settings: TenantSettings, params: CommonParams): Promise<ManagersAnswer> {
   const p = new SqlParams();
   const { rows } = await reportQuery<{ user_id: string | null; deals: number; won: number; revenue: number; median_days: number | null }>(db,
@@ -270,9 +278,11 @@ export async function managersReport(db: Database, tenantId: string, settings: T
      FROM d GROUP BY 1`,
     p.values,
   );
+  const names = await reportQuery<{ user_id: string; name: string }>(db, 'SELECT user_id, name FROM crm_users WHERE tenant_id = $1', [tenantId]);
+  const nameOf = new Map(names.rows.map((row) => [row.user_id, row.name]));
   const out = rows.map((row) => ({
     user_id: row.user_id,
-    user_name: null,
+    user_name: row.user_id === null ? null : (nameOf.get(row.user_id) ?? null),
     deals: Number(row.deals),
     won: Number(row.won),
     conversion: ratio(Number(row.won), Number(row.deals)),

@@ -124,8 +124,8 @@ function reportRoutes(deps: FeatureDeps): Router {
     const params = { ...commonParams(query, settings), channel: query.channel };
     const answer = await funnelReport(db, tenantId, settings, params);
     sendReport(res, params.format, 'funnel', answer.period, answer, () => ({
-      header: ['stage_id', 'name', 'sort', 'entered', 'conversion_from_previous', 'median_seconds_in_stage', 'lost'],
-      rows: answer.stages.map((stage) => [stage.stage_id, stage.name, stage.sort, stage.entered, stage.conversion_from_previous, stage.median_seconds_in_stage, stage.lost.reduce((sum, lost) => sum + lost.count, 0)]),
+      header: ['stage_id', 'name', 'sort', 'entered', 'conversion_from_previous', 'median_seconds_in_stage', 'lost', 'lost_reasons'],
+      rows: answer.stages.map((stage) => [stage.stage_id, stage.name, stage.sort, stage.entered, stage.conversion_from_previous, stage.median_seconds_in_stage, stage.lost.reduce((sum, lost) => sum + lost.count, 0), stage.lost.map((lost) => `${lost.reason}: ${lost.count}`).join('; ')]),
     }));
   });
 

@@ -8,10 +8,11 @@
  *              Path: PS, PS, Referral, Direct.
  *   visitor B: v0 01-15 email (outside the lookback), v3 03-02 09:00 google/organic, v4 03-05 09:00
  *              vk/cpc "spring" (Paid Social), v5 03-06 09:00 yandex/cpc "sofas"/"kreslo" (Paid Search).
- *              Deal D2 (B) created 03-06 10:00, lost from "offer", u2, c2. Path: Organic, Paid Social, PS.
+ *              Deal D2 (B) created 03-06 10:00, lost from "offer" for "Too expensive", u2, c2. Path: Organic, Paid Social, PS.
  *   visitor C: v6 03-10 08:00 direct. Deal D3 (C) created 03-10 09:00, open in "contact", u1, c1 (a repeat).
  *   D4: no visitor (match none), created 03-12 10:00, won 500 on 03-15 10:00, u2, c3.
  *   D5: not matched yet, created 03-20, in "incoming", nobody responsible.
+ *   CRM users: u1 is "Анна Петрова"; u2 was never read (no name).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -97,6 +98,8 @@ async function seedTenant(db: Database, tenantId: string, siteId: string): Promi
   for (const [deal, from, to, at] of STAGE_CHANGES) {
     await db.query(`INSERT INTO stage_changes (tenant_id, deal_id, pipeline_id, from_stage_id, to_stage_id, at, origin) VALUES ($1, $2, 'p1', $3, $4, $5, 'webhook')`, [tenantId, deal, from, to, at]);
   }
+  await db.query(`UPDATE deals SET lost_reason = 'Too expensive' WHERE tenant_id = $1 AND id = 'D2'`, [tenantId]);
+  await db.query(`INSERT INTO crm_users (tenant_id, user_id, name) VALUES ($1, 'u1', 'Анна Петрова')`, [tenantId]);
 }
 
 /** What the engine credits each channel with, over the seeded paths (the reports compute it in SQL). */
@@ -339,20 +342,42 @@ for (const backendName of testBackends()) {
           ['142', 2, 0.666667, null],
         ],
       );
-      assert.deepEqual(answer.stages[2].lost, [{ reason: 'unknown', count: 1 }]);
+      assert.deepEqual(answer.stages[2].lost, [{ reason: 'Too expensive', count: 1 }]);
       assert.deepEqual(answer.stages[0].lost, []);
+      assert.deepEqual(answer.stages[1].lost, []);
       const referral = answer.by_channel.find((row: any) => row.channel === 'Referral');
       assert.deepEqual(referral, { channel: 'Referral', visits: 1, leads: 1, stages: ['incoming', 'contact', 'offer', '142'].map((stage_id) => ({ stage_id, entered: 1 })), won: 1 });
       const paidSearch = await json(await get(`/api/v1/reports/funnel?${MARCH}&channel=Paid%20Search`));
       assert.deepEqual([paidSearch.visits, paidSearch.leads, paidSearch.won], [3, 1, 0]);
       assert.deepEqual(paidSearch.stages.map((stage: any) => stage.entered), [1, 1, 1, 0]);
+      assert.deepEqual(paidSearch.stages[2].lost, [{ reason: 'Too expensive', count: 1 }]);
+      // D2 credits only Paid Search under last non-direct: Organic Search lost nothing.
+      const organic = await json(await get(`/api/v1/reports/funnel?${MARCH}&channel=Organic%20Search`));
+      assert.deepEqual(organic.stages[2].lost, []);
+    });
+
+    test(`when a lost deal has no reason of its own, then its failure stage's reason is used, and "unknown" only when there is none`, async () => {
+      const db = app.runtime.deps.db;
+      try {
+        // Bitrix24-style: no reason on the deal, its failure stage stands for one.
+        await db.query(`UPDATE deals SET lost_reason = NULL WHERE tenant_id = $1 AND id = 'D2'`, [site.tenant_id]);
+        await db.query(`UPDATE crm_stages SET lost_reason = 'Chose a competitor' WHERE tenant_id = $1 AND stage_id = '143'`, [site.tenant_id]);
+        const byStage = await json(await get(`/api/v1/reports/funnel?${MARCH}`));
+        assert.deepEqual(byStage.stages[2].lost, [{ reason: 'Chose a competitor', count: 1 }]);
+        await db.query(`UPDATE crm_stages SET lost_reason = NULL WHERE tenant_id = $1 AND stage_id = '143'`, [site.tenant_id]);
+        const none = await json(await get(`/api/v1/reports/funnel?${MARCH}`));
+        assert.deepEqual(none.stages[2].lost, [{ reason: 'unknown', count: 1 }]);
+      } finally {
+        await db.query(`UPDATE crm_stages SET lost_reason = NULL WHERE tenant_id = $1 AND stage_id = '143'`, [site.tenant_id]);
+        await db.query(`UPDATE deals SET lost_reason = 'Too expensive' WHERE tenant_id = $1 AND id = 'D2'`, [site.tenant_id]);
+      }
     });
 
     test('when managers are asked, then each responsible user has deals, conversion, revenue and median days to win', async () => {
       const answer = await json(await get(`/api/v1/reports/managers?${MARCH}`));
       assert.equal(answer.currency, 'RUB');
       assert.deepEqual(answer.rows, [
-        { user_id: 'u1', user_name: null, deals: 2, won: 1, conversion: 0.5, revenue: 1000, median_days_to_win: 7 },
+        { user_id: 'u1', user_name: 'Анна Петрова', deals: 2, won: 1, conversion: 0.5, revenue: 1000, median_days_to_win: 7 },
         { user_id: 'u2', user_name: null, deals: 2, won: 1, conversion: 0.5, revenue: 500, median_days_to_win: 3 },
         { user_id: null, user_name: null, deals: 1, won: 0, conversion: 0, revenue: 0, median_days_to_win: null },
       ]);

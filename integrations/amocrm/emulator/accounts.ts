@@ -36,7 +36,7 @@ export function createAccount(state: EmulatorState, clock: EmulatorClock, input:
     paymentRequired: false,
   };
   state.accounts.set(account.id, account);
-  state.users.set(account.currentUserId, { id: account.currentUserId, accountId: account.id, name: 'Администратор', isAdmin: true, isActive: true });
+  state.users.set(account.currentUserId, { id: account.currentUserId, accountId: account.id, name: 'Администратор', isAdmin: true, isActive: true, email: `admin@${account.subdomain}.example` });
   addDefaultPipeline(state, account.id);
   addTrackingFields(state, account);
   addContactFields(state, account);
@@ -48,12 +48,27 @@ export interface NewUser {
   isAdmin?: boolean;
   /** An inactive (dismissed) user cannot be made responsible for anything. */
   isActive?: boolean;
+  email?: string;
 }
 
 /** Another user of the account, as an admin would invite one in the UI. */
 export function addUser(state: EmulatorState, account: Account, input: NewUser = {}): number {
   const id = state.nextId('user');
-  state.users.set(id, { id, accountId: account.id, name: input.name ?? `Менеджер ${id}`, isAdmin: input.isAdmin ?? false, isActive: input.isActive ?? true });
+  state.users.set(id, { id, accountId: account.id, name: input.name ?? `Менеджер ${id}`, isAdmin: input.isAdmin ?? false, isActive: input.isActive ?? true, email: input.email ?? `user${id}@${account.subdomain}.example` });
+  return id;
+}
+
+export interface NewLossReason {
+  name: string;
+  sort?: number;
+}
+
+/** A loss reason of the account, as an admin adds one in the pipeline settings. Returns its id. */
+export function addLossReason(state: EmulatorState, clock: EmulatorClock, account: Account, input: NewLossReason): number {
+  const id = state.nextId('lossReason');
+  const now = unixSeconds(clock);
+  const sort = input.sort ?? (Math.max(0, ...[...state.lossReasons.values()].filter((reason) => reason.accountId === account.id).map((reason) => reason.sort)) + 1);
+  state.lossReasons.set(id, { id, accountId: account.id, name: input.name, sort, createdAt: now, updatedAt: now });
   return id;
 }
 

@@ -21,6 +21,8 @@ export interface LeadChanges {
   tagsToAdd?: TagList;
   tagsToDelete?: TagList;
   contacts?: Array<{ id: number; isMain: boolean }>;
+  /** `loss_reason_id`: one of the account's loss reasons, or null (0 also clears). Kept only while the lead is in 143. */
+  lossReasonId?: number | null;
 }
 
 export interface TagList {
@@ -173,6 +175,13 @@ export function readLeadInput(state: EmulatorState, account: Account, item: unkn
     if (isNonNegativeInteger(item['created_by'])) changes.createdBy = item['created_by'];
     else errors.push(invalidType('created_by', 'int'));
   }
+  const lossReason = item['loss_reason_id'];
+  if (lossReason === null || lossReason === 0) changes.lossReasonId = null;
+  else if (lossReason !== undefined) {
+    if (!isNonNegativeInteger(lossReason)) errors.push(invalidType('loss_reason_id', 'int'));
+    else if (state.lossReasons.get(lossReason)?.accountId !== account.id) errors.push(notSupported('loss_reason_id'));
+    else changes.lossReasonId = lossReason;
+  }
   const placement = resolvePlacement(state, account, item, existing, errors);
   if (placement.pipelineId !== undefined) changes.pipelineId = placement.pipelineId;
   if (placement.statusId !== undefined) changes.statusId = placement.statusId;
@@ -206,6 +215,10 @@ export function applyLeadChanges(state: EmulatorState, lead: Lead, changes: Lead
     lead.statusId = changes.statusId;
     lead.closedAt = isClosingStatus(changes.statusId) ? nowSeconds : null;
   }
+  // A loss reason belongs to a lead closed as lost: set with 143 (or on a lead already there), dropped
+  // when the lead leaves 143, ignored on any other stage [UNCONFIRMED: README "Loss reasons"].
+  if (lead.statusId !== LOST_STATUS_ID) lead.lossReasonId = null;
+  else if (changes.lossReasonId !== undefined) lead.lossReasonId = changes.lossReasonId;
   applyCustomFieldValues(lead, changes.customFields);
   const resolve = (list: TagList) => [...list.ids, ...list.names.map((name) => tagIdFor(state, lead.accountId, name))];
   if (changes.tags) lead.tagIds = [...new Set(resolve(changes.tags))];

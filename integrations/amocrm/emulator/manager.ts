@@ -69,6 +69,7 @@ export function managerMovesLead(context: ManagerContext, leadId: number, status
   if (lead.statusId !== target || before.pipelineId !== pipeline.id) {
     lead.statusId = target;
     lead.closedAt = target === 142 || target === 143 ? now : null;
+    if (target !== 143) lead.lossReasonId = null;
   }
   lead.updatedAt = now;
   lead.updatedBy = account.currentUserId;

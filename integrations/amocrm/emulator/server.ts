@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { addUser, createAccount, createContact, createIntegration, type NewAccount, type NewContact, type NewUser } from './accounts.js';
+import { addLossReason, addUser, createAccount, createContact, createIntegration, type NewAccount, type NewContact, type NewLossReason, type NewUser } from './accounts.js';
 import { accountPrefixUrl, resolveAddressing } from './addressing.js';
 import { systemClock, unixSeconds, type EmulatorClock } from './clock.js';
 import { FaultInjector } from './faults.js';
@@ -36,6 +36,8 @@ import { contactRoutes } from './routes/contacts.js';
 import { customFieldRoutes } from './routes/customFields.js';
 import { eventRoutes } from './routes/events.js';
 import { leadRoutes } from './routes/leads.js';
+import { lossReasonRoutes } from './routes/lossReasons.js';
+import { userRoutes } from './routes/users.js';
 import { noteRoutes } from './routes/notes.js';
 import { pipelineRoutes } from './routes/pipelines.js';
 import { unsortedRoutes } from './routes/unsorted.js';
@@ -46,6 +48,8 @@ import { authenticate, issueLongLivedToken, issueTokenPair, revokeAccessToken, t
 const apiRoutes: ApiRoute[] = [
   ...accountRoutes,
   ...pipelineRoutes,
+  ...lossReasonRoutes,
+  ...userRoutes,
   ...customFieldRoutes,
   ...noteRoutes,
   ...complexRoutes,
@@ -116,6 +120,8 @@ export interface AmocrmEmulator {
   restoreContact(subdomain: string, contactId: number): void;
   /** Invites another user into the account (a possible `responsible_user_id`). Returns its id. */
   addUser(subdomain: string, input?: NewUser): number;
+  /** Adds a loss reason to the account (set on a lead with `loss_reason_id` and status 143). Returns its id. */
+  addLossReason(subdomain: string, input: NewLossReason): number;
   /**
    * The widget's disposable token for `X-Auth-Token` (amocrm.md 5.6): HS256 with the integration's
    * client secret, valid 30 minutes from the clock's now. Also served at `GET /_emulator/disposable_token`.
@@ -271,6 +277,7 @@ export async function startAmocrmEmulator(startOptions: StartOptions = {}): Prom
     deleteContact: (subdomain, contactId) => void managerDeletesContact(manager(subdomain), contactId),
     restoreContact: (subdomain, contactId) => void managerRestoresContact(manager(subdomain), contactId),
     addUser: (subdomain, input) => addUser(state, accountOrThrow(state, subdomain), input),
+    addLossReason: (subdomain, input) => addLossReason(state, clock, accountOrThrow(state, subdomain), input),
     async issueDisposableToken(subdomain, clientId, tokenRequest) {
       const integration = integrationOrThrow(state, clientId);
       const claims = disposableTokenClaims(state, clock, options, accountOrThrow(state, subdomain), integration, tokenRequest);

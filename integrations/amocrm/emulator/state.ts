@@ -28,6 +28,18 @@ export interface User {
   name: string;
   isAdmin: boolean;
   isActive: boolean;
+  /** The login e-mail (`GET /api/v4/users` shows it). */
+  email: string;
+}
+
+/** A reason a lead was lost, chosen when it is closed as lost (status 143; amocrm.md 2.3 `loss_reason`). */
+export interface LossReason {
+  id: number;
+  accountId: number;
+  name: string;
+  sort: number;
+  createdAt: number;
+  updatedAt: number;
 }
 
 export interface Integration {
@@ -266,7 +278,7 @@ export interface Note {
   isNeedToTriggerDigitalPipeline: boolean;
 }
 
-type IdKind = 'account' | 'user' | 'pipeline' | 'status' | 'customField' | 'enum' | 'lead' | 'contact' | 'tag' | 'webhook' | 'note' | 'event' | 'company' | 'unsorted';
+type IdKind = 'account' | 'user' | 'pipeline' | 'status' | 'customField' | 'enum' | 'lead' | 'contact' | 'tag' | 'webhook' | 'note' | 'event' | 'company' | 'unsorted' | 'lossReason';
 
 const firstIds: Record<IdKind, number> = {
   account: 31_000_001,
@@ -283,6 +295,7 @@ const firstIds: Record<IdKind, number> = {
   event: 1,
   company: 50_000_001,
   unsorted: 1,
+  lossReason: 11_000_001,
 };
 
 export interface RateLimitCounters {
@@ -297,6 +310,7 @@ export interface RateLimitCounters {
 export class EmulatorState {
   readonly accounts = new Map<number, Account>();
   readonly users = new Map<number, User>();
+  readonly lossReasons = new Map<number, LossReason>();
   readonly integrations = new Map<string, Integration>();
   readonly authorizationCodes = new Map<string, AuthorizationCode>();
   readonly accessTokens = new Map<string, AccessToken>();

@@ -169,6 +169,22 @@ export function createApp(state: Bitrix24State, portal: Portal, input: NewApp): 
   return app;
 }
 
+export interface NewPortalUser {
+  name: string;
+  lastName?: string;
+  email?: string;
+  isAdmin?: boolean;
+  /** A dismissed user (default active). */
+  active?: boolean;
+}
+
+/** Another employee of the portal, as an admin invites one. Returns its id. */
+export function addPortalUser(portal: Portal, input: NewPortalUser): number {
+  const id = Math.max(0, ...portal.users.map((user) => user.id)) + 1;
+  portal.users.push({ id, name: input.name, lastName: input.lastName ?? '', email: input.email ?? `user${id}@${portal.name}.example.com`, isAdmin: input.isAdmin ?? false, active: input.active ?? true });
+  return id;
+}
+
 export function createInboundWebhook(state: Bitrix24State, portal: Portal, userId = 1, scopes = ['crm', 'user']): InboundWebhook {
   if (!portal.users.some((user) => user.id === userId)) throw new Error(`No user ${userId} in ${portal.name}`);
   const webhook: InboundWebhook = { portalId: portal.id, userId, secret: randomBytes(8).toString('hex'), scopes };

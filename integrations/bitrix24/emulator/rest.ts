@@ -48,7 +48,8 @@ export function runMethod(deps: RestDependencies, portal: Portal, caller: Caller
   const definition = deps.methods[name];
   if (!definition) throw new RestError(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
   if (definition.appOnly && caller.kind !== 'app') throw new RestError(403, 'WRONG_AUTH_TYPE', 'Current authorization type is denied for this method');
-  if (definition.scope !== null && !caller.scopes.includes(definition.scope)) {
+  const scopes = definition.scope === null ? null : typeof definition.scope === 'string' ? [definition.scope] : definition.scope;
+  if (scopes !== null && !scopes.some((scope) => caller.scopes.includes(scope))) {
     const kind = caller.kind === 'app' ? 'access token' : 'webhook token';
     const description = inBatch ? '' : `The request requires higher privileges than provided by the ${kind}`;
     throw new RestError(deps.options.insufficientScopeStatus, 'insufficient_scope', description);

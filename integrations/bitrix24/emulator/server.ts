@@ -24,7 +24,7 @@ import { userFieldMethodTable } from './methods/userFields.js';
 import { authenticateToken, handleTokenRequest, issueAuthorizationCode, issueTokenPair, type Caller, type Endpoints, type IssuedTokens } from './oauth.js';
 import { resolveBitrix24Options, type Bitrix24EmulatorOptionOverrides, type Bitrix24EmulatorOptions } from './options.js';
 import { parsePhpQuery, phpParsePairs } from './phpQuery.js';
-import { addDealCategory, createApp, createInboundWebhook, createPortal, type NewApp, type NewPortal } from './portals.js';
+import { addDealCategory, addPortalUser, createApp, createInboundWebhook, createPortal, type NewApp, type NewPortal, type NewPortalUser } from './portals.js';
 import { methodExists, runMethod, type RestDependencies } from './rest.js';
 import { Bitrix24State, type App, type DealCategory, type Portal } from './state.js';
 
@@ -57,6 +57,8 @@ export interface Bitrix24Emulator {
   setupPortal(input: NewPortal): EmulatedPortal;
   /** Another deal funnel with the default stages prefixed `C{id}:`. */
   addDealCategory(portalName: string, name: string, sort?: number): DealCategory;
+  /** Another employee of the portal (`user.get` lists it; a possible `ASSIGNED_BY_ID`). Returns its id. */
+  addUser(portalName: string, input: NewPortalUser): number;
   /** A local app in the portal, not yet installed. */
   createApp(portalName: string, input: NewApp): App;
   /** An inbound webhook; returns its base URL `{baseUrl}/rest/{userId}/{secret}/`. */
@@ -276,6 +278,7 @@ export async function startBitrix24Emulator(startOptions: StartBitrix24Options =
       return { portal, baseUrl: `${url}/_portals/${portal.name}`, restUrl: endpoints.clientEndpoint(portal) };
     },
     addDealCategory: (portalName, name, sort) => addDealCategory(state, clock, portalOrThrow(portalName), name, sort),
+    addUser: (portalName, input) => addPortalUser(portalOrThrow(portalName), input),
     createApp: (portalName, input) => createApp(state, portalOrThrow(portalName), input),
     createInboundWebhook(portalName, input = {}) {
       const portal = portalOrThrow(portalName);

@@ -9,6 +9,8 @@ export interface PortalUser {
   lastName: string;
   email: string;
   isAdmin: boolean;
+  /** A dismissed user is inactive (default active). */
+  active?: boolean;
 }
 
 export interface Portal {

@@ -7,6 +7,7 @@ import { filterLeads } from '../leadFilters.js';
 import { withValues } from '../query.js';
 import { sendHal, sendNoContent, sendProblem, sendValidationErrors, type ValidationErrorEntry } from '../responses.js';
 import type { Account, EmulatorState, Lead } from '../state.js';
+import { lossReasonBody } from './lossReasons.js';
 import { leadUpdateChanges } from '../notify.js';
 import { leadSnapshot, type EntityChange } from '../webhookPayload.js';
 import type { ApiContext, ApiRoute } from './apiContext.js';
@@ -29,6 +30,9 @@ function leadBody(context: ApiContext, lead: Lead, selfQuery: string): Record<st
       _links: { self: { href: `${context.baseUrl}/api/v4/contacts/${contact.id}` } },
     }));
   }
+  // `with=loss_reason`: the lead's reason as a one-element list, read by the SDK as `_embedded.loss_reason[0]`.
+  const reason = lead.lossReasonId === null ? undefined : context.state.lossReasons.get(lead.lossReasonId);
+  if (withValues(context.query).has('loss_reason') && reason) embedded['loss_reason'] = [lossReasonBody(context, reason)];
   return {
     id: lead.id,
     name: lead.name,

@@ -6,6 +6,7 @@ import { emitTest } from '../lifecycle.js';
 import { argumentError, RestError } from '../envelope.js';
 import type { PhpInput } from '../phpQuery.js';
 import type { App, PlacementHandler } from '../state.js';
+import { pageOf, startParam } from '../crm/listQuery.js';
 import { anyCaseParam, type MethodContext, type MethodTable } from './context.js';
 
 /** Events an app may bind, with the scope each needs (file 2.4, 1.4, 1.5, 2.1). */
@@ -166,6 +167,39 @@ export const appMethods: MethodTable = {
       const user = context.portal.users.find((candidate) => candidate.id === context.caller.userId);
       if (!user) throw new RestError(401, 'authorization_error', 'Unable to authorize user');
       return { result: { ID: String(user.id), ACTIVE: true, NAME: user.name, LAST_NAME: user.lastName, EMAIL: user.email } };
+    },
+  },
+  'user.get': {
+    // Any user scope will do; `user_brief` answers names without contact details (README "user.get").
+    scope: ['user', 'user_basic', 'user_brief'],
+    handler(context) {
+      const filter = anyCaseParam(context.params, 'filter');
+      const where = typeof filter === 'object' && filter !== null && !Array.isArray(filter) ? (filter as Record<string, unknown>) : {};
+      const plain = Object.fromEntries(Object.entries(context.params).filter(([key]) => /^(ID|ACTIVE|NAME|LAST_NAME)$/i.test(key)));
+      const conditions = { ...plain, ...where };
+      const wantId = anyCaseParam(conditions, 'ID');
+      const wantActive = anyCaseParam(conditions, 'ACTIVE');
+      const descending = String(anyCaseParam(context.params, 'order') ?? 'ASC').toUpperCase() === 'DESC';
+      const rows = context.portal.users
+        .filter((user) => wantId === undefined || String(user.id) === String(wantId))
+        .filter((user) => wantActive === undefined || (user.active !== false) === ['true', 'Y', '1'].includes(String(wantActive)))
+        .sort((a, b) => (descending ? b.id - a.id : a.id - b.id));
+      const contacts = context.caller.scopes.includes('user') || context.caller.scopes.includes('user_basic');
+      const page = pageOf(rows, startParam(anyCaseParam(context.params, 'start')), context.options);
+      return {
+        result: page.rows.map((user) => ({
+          ID: String(user.id),
+          ACTIVE: user.active !== false,
+          NAME: user.name,
+          LAST_NAME: user.lastName,
+          SECOND_NAME: '',
+          ...(contacts ? { EMAIL: user.email } : {}),
+          WORK_POSITION: '',
+          UF_DEPARTMENT: [1],
+        })),
+        ...(page.next === undefined ? {} : { next: page.next }),
+        total: page.total,
+      };
     },
   },
   'user.admin': {

@@ -21,8 +21,8 @@ export interface MethodContext {
 }
 
 export interface MethodDefinition {
-  /** Scope the caller must have (file 1.7: `insufficient_scope`); null = any. */
-  scope: string | null;
+  /** Scope the caller must have (file 1.7: `insufficient_scope`); a list: any one of them; null = any. */
+  scope: string | readonly string[] | null;
   /** Only app (OAuth) auth; a webhook gets 403 WRONG_AUTH_TYPE (file 1.8). */
   appOnly?: boolean;
   handler(context: MethodContext): MethodResult;
