@@ -72,6 +72,8 @@ export interface Config {
   collectSiteLimitPerSecond: number;
   /** Which proxies' X-Forwarded-For is believed for the client address (Express "trust proxy"). */
   trustProxy: string | number | boolean;
+  /** The first-run demo (server/demo/): `auto` runs it on `start` when no CRM is configured; `off` never. */
+  demo: { mode: 'auto' | 'off'; historyDays: number; sitePort: number | undefined };
 }
 
 /** Thrown by `loadConfig`; its message names every bad variable and what is allowed. */
@@ -135,6 +137,9 @@ const schema = Joi.object({
   COLLECT_IP_LIMIT_PER_MINUTE: Joi.number().integer().min(1).default(600),
   COLLECT_SITE_LIMIT_PER_SECOND: Joi.number().integer().min(1).default(1_000),
   TRUST_PROXY: Joi.string().trim().default('loopback, linklocal, uniquelocal'),
+  DEMO: Joi.string().trim().lowercase().valid('auto', 'off').default('auto'),
+  DEMO_HISTORY_DAYS: Joi.number().integer().min(1).max(120).default(60),
+  DEMO_SITE_PORT: Joi.number().integer().min(0).max(65535),
 })
   // Tokens are only safe at rest when the key lives outside the database it protects.
   .when(Joi.object({ NODE_ENV: Joi.valid('production').required() }).unknown(), {
@@ -231,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     collectIpLimitPerMinute: value.COLLECT_IP_LIMIT_PER_MINUTE,
     collectSiteLimitPerSecond: value.COLLECT_SITE_LIMIT_PER_SECOND,
     trustProxy: parseTrustProxy(value.TRUST_PROXY),
+    demo: Object.freeze({ mode: value.DEMO, historyDays: value.DEMO_HISTORY_DAYS, sitePort: value.DEMO_SITE_PORT }),
   });
 }
 

@@ -1,0 +1,46 @@
+/**
+ * `longfunnel demo [--reset]`, and `longfunnel start` when no CRM is configured (DEMO=auto): runs
+ * the demo until SIGINT or SIGTERM, then stops it gracefully.
+ */
+import type { Config } from '../config.js';
+import { errorMeta, type Logger } from '../observability/logger.js';
+import type { Feature } from '../runtime.js';
+import { runDemo, type RunningDemo } from './runDemo.js';
+
+/** `start` runs the demo only when no CRM is configured and DEMO is not off. */
+export function startRunsDemo(config: Config): boolean {
+  return config.demo.mode === 'auto' && !config.amocrm.clientId && !config.bitrix24.clientId;
+}
+
+export async function runDemoCommand(config: Config, logger: Logger, features: readonly Feature[], reset: boolean): Promise<void> {
+  let demo: RunningDemo | undefined;
+  let stopRequested: string | undefined;
+  const stopThenExit = (reason: string, exitCode: number) => {
+    if (!demo) return;
+    demo.stop(reason).then(
+      () => process.exit(exitCode),
+      (error) => {
+        logger.error('demo: shutdown failed', errorMeta(error));
+        process.exit(1);
+      },
+    );
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopRequested) {
+      logger.warn('second signal: exiting without waiting', { signal });
+      process.exit(1);
+    }
+    stopRequested = signal;
+    if (demo) stopThenExit(signal, 0);
+    else logger.info('signal received while the demo starts; stopping once started', { signal });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('unhandledRejection', (reason) => {
+    logger.error('unhandled promise rejection; stopping', errorMeta(reason));
+    stopRequested ??= 'unhandledRejection';
+    stopThenExit('unhandledRejection', 1);
+  });
+  demo = await runDemo({ config, logger, features, reset });
+  if (stopRequested) stopThenExit(stopRequested, 0);
+}

@@ -1,0 +1,306 @@
+/**
+ * The demo's traffic generator: visitors from a realistic channel mix browse the demo sites (hits
+ * posted to `/collect` exactly as t.js posts them), some leave a request (the leads API) or call,
+ * managers open deals in the CRMs (also by hand, with the client's phone), move them through the
+ * stages to won or lost with amounts, and the paid channels' costs are imported. It is a client of
+ * LongFunnel's public HTTP APIs and of the emulated CRMs only.
+ */
+import type { Logger } from '../observability/logger.js';
+import { errorMeta } from '../observability/logger.js';
+import { pickChannel, type ChannelSpec } from './channels.js';
+import type { DemoCrm } from './demoCrms.js';
+import { demoPages, demoPageTitles } from './demoSite.js';
+import type { Browser, LongfunnelClient } from './longfunnelClient.js';
+import { newBrowser, newPerson, type Person } from './people.js';
+import type { Random } from './random.js';
+
+export interface TrafficBrand {
+  crm: DemoCrm;
+  siteKey: string;
+  /** `http://okna.localhost:PORT`: the pages' origin, as browsers send it. */
+  origin: string;
+  /** Tenant API key (calls, costs). */
+  apiKey: string;
+  visitorsPerDay: number;
+  dealTitle: (random: Random) => string;
+  price: [number, number];
+}
+
+/** Which of LongFunnel's public APIs this build has (branches land at different times). */
+export interface AvailableApis {
+  leads: boolean;
+  calls: boolean;
+  costs: boolean;
+}
+
+export interface TrafficCounters {
+  visits: number;
+  hits: number;
+  forms: number;
+  calls: number;
+  deals: number;
+  won: number;
+  lost: number;
+  revenue: number;
+  cost: number;
+  errors: number;
+}
+
+interface Visitor {
+  id: string;
+  browser: Browser & { screen: string };
+  person?: Person;
+  visits: number;
+  converted: boolean;
+}
+
+interface Scheduled {
+  at: number;
+  run: () => void | Promise<void>;
+}
+
+export interface GeneratorOptions {
+  client: LongfunnelClient;
+  brands: readonly TrafficBrand[];
+  random: Random;
+  apis: AvailableApis;
+  logger: Logger;
+  /** Delays between a deal's steps: short while history is generated, minutes when live. */
+  pace: { stepMs: [number, number] };
+}
+
+const BASE_CONVERSION = 0.05;
+
+export class TrafficGenerator {
+  readonly counters: TrafficCounters = { visits: 0, hits: 0, forms: 0, calls: 0, deals: 0, won: 0, lost: 0, revenue: 0, cost: 0, errors: 0 };
+  /** Deals with a visitor behind them, for the console's deal card link. */
+  readonly trackedDeals: Array<{ crm: DemoCrm; dealId: string }> = [];
+  private readonly warm = new Map<TrafficBrand, Visitor[]>();
+  private readonly costs = new Map<TrafficBrand, Map<string, number>>();
+  private readonly queue: Scheduled[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running = 0;
+
+  constructor(private readonly options: GeneratorOptions) {}
+
+  /** Runs scheduled deal steps as they fall due, until `stop`. */
+  start(): void {
+    this.timer = setInterval(() => void this.runDue(), 100);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    while (this.running > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  setPace(pace: GeneratorOptions['pace']): void {
+    this.options.pace = pace;
+  }
+
+  /** Deal steps still waiting. */
+  pending(): number {
+    return this.queue.length;
+  }
+
+  private schedule(delayMs: number, run: Scheduled['run']): void {
+    this.queue.push({ at: Date.now() + delayMs, run });
+  }
+
+  private async runDue(): Promise<void> {
+    const now = Date.now();
+    const due = this.queue.filter((item) => item.at <= now);
+    if (due.length === 0) return;
+    for (const item of due) this.queue.splice(this.queue.indexOf(item), 1);
+    this.running += 1;
+    try {
+      for (const item of due) {
+        try {
+          await item.run();
+        } catch (error) {
+          this.counters.errors += 1;
+          this.options.logger.warn('demo: a CRM step failed', errorMeta(error));
+        }
+      }
+    } finally {
+      this.running -= 1;
+    }
+  }
+
+  private stepDelay(): number {
+    const [min, max] = this.options.pace.stepMs;
+    return this.options.random.int(min, max);
+  }
+
+  /** One simulated day of a brand: its visitors, `concurrency` browsing at once. */
+  async day(brand: TrafficBrand, visitors = brand.visitorsPerDay, concurrency = 6): Promise<void> {
+    const random = this.options.random;
+    const count = Math.max(1, Math.round(visitors * (0.75 + random.next() * 0.5)));
+    let next = 0;
+    const worker = async () => {
+      while (next < count) {
+        next += 1;
+        try {
+          await this.visit(brand);
+        } catch (error) {
+          this.counters.errors += 1;
+          this.options.logger.warn('demo: a simulated visit failed', errorMeta(error));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  }
+
+  private visitorFor(brand: TrafficBrand): Visitor {
+    const random = this.options.random;
+    const warm = this.warm.get(brand) ?? [];
+    this.warm.set(brand, warm);
+    if (warm.length > 0 && random.chance(0.3)) {
+      const visitor = warm[random.int(0, warm.length - 1)] as Visitor;
+      if (!visitor.converted) return visitor;
+    }
+    const visitor: Visitor = { id: random.id(), browser: newBrowser(random), visits: 0, converted: false };
+    warm.push(visitor);
+    if (warm.length > 400) warm.shift();
+    return visitor;
+  }
+
+  /** One visit: landing page, a few more pages, maybe a request or a call. */
+  async visit(brand: TrafficBrand): Promise<void> {
+    const { random, client } = this.options;
+    const visitor = this.visitorFor(brand);
+    const channel = pickChannel(random);
+    const query = channel.query(random);
+    const landing = `${brand.origin}/${query ? `?${query}` : ''}`;
+    const referrer = channel.referrer(random);
+    const visitId = random.id();
+    visitor.visits += 1;
+    this.counters.visits += 1;
+    const base = { site: brand.siteKey, visitor: visitor.id, visit: visitId, landing, screen: visitor.browser.screen, ...(referrer ? { referrer } : {}) };
+    await client.collect({ ...base, type: 'pageview', url: landing, title: `Главная — ${brand.crm.kind}` }, visitor.browser, brand.origin);
+    this.counters.hits += 1;
+    const pages = random.int(0, 3);
+    for (let index = 0; index < pages; index += 1) {
+      const path = random.pick(demoPages.slice(1));
+      await client.collect({ ...base, type: 'pageview', url: `${brand.origin}${path}`, title: demoPageTitles[path] ?? path }, visitor.browser, brand.origin);
+      this.counters.hits += 1;
+    }
+    this.addCost(brand, channel, query);
+    const probability = BASE_CONVERSION * channel.intent * (visitor.visits > 1 ? 1.8 : 1) * (pages > 0 ? 1.4 : 0.6);
+    if (visitor.converted || !random.chance(probability)) return;
+    visitor.converted = true;
+    visitor.person = newPerson(random);
+    if (random.chance(0.65)) await this.form(brand, visitor, base);
+    else await this.call(brand, visitor);
+  }
+
+  private addCost(brand: TrafficBrand, channel: ChannelSpec, query: string): void {
+    if (!channel.cost) return;
+    const [min, max] = channel.cost.perClick;
+    const price = this.options.random.int(min * 100, max * 100) / 100;
+    const key = [new Date().toISOString().slice(0, 10), channel.cost.source, channel.cost.medium, channel.cost.campaign(query)].join(',');
+    const byKey = this.costs.get(brand) ?? new Map<string, number>();
+    this.costs.set(brand, byKey);
+    byKey.set(key, (byKey.get(key) ?? 0) + price);
+    this.counters.cost += price;
+  }
+
+  /** Imports each brand's costs so far (a re-import of a day and campaign replaces it). */
+  async flushCosts(): Promise<void> {
+    if (!this.options.apis.costs) return;
+    for (const [brand, byKey] of this.costs) {
+      if (byKey.size === 0) continue;
+      const lines = [...byKey].map(([key, cost]) => `${key},${cost.toFixed(2)},RUB`);
+      try {
+        await this.options.client.postCsv('/api/v1/costs?mapping=generic', `date,source,medium,campaign,cost,currency\n${lines.join('\n')}\n`, {
+          authorization: `Bearer ${brand.apiKey}`,
+        });
+      } catch (error) {
+        this.counters.errors += 1;
+        this.options.logger.warn('demo: importing ad costs failed', errorMeta(error));
+      }
+    }
+  }
+
+  private async form(brand: TrafficBrand, visitor: Visitor, base: { site: string; visitor: string; visit: string; landing: string }): Promise<void> {
+    const { client, random } = this.options;
+    const person = visitor.person as Person;
+    await client.collect({ ...base, type: 'goal', goal: 'request_form', url: `${brand.origin}/contacts` }, visitor.browser, brand.origin);
+    this.counters.hits += 1;
+    this.counters.forms += 1;
+    if (this.options.apis.leads) {
+      await client.post('/api/v1/leads', {
+        site: brand.siteKey,
+        name: person.name,
+        phone: person.phone,
+        ...(person.email ? { email: person.email } : {}),
+        comment: random.pick(['Нужен замер', 'Сколько стоит?', 'Перезвоните после 18:00', '']) || undefined,
+        form: 'request',
+        page: `${brand.origin}/contacts`,
+        visitor: visitor.id,
+      }, {});
+      // The leads API creates the deal in the CRM (through the queue): pick it up there by the phone.
+      this.adoptDealByPhone(brand, person, 0);
+    } else {
+      // No leads API in this build: the site's form builder creates the deal with the hidden _lfid input.
+      const dealId = brand.crm.createDeal({ title: brand.dealTitle(random), price: this.price(brand), contact: person, visitorId: visitor.id });
+      this.track(brand, dealId, true);
+    }
+    // Some clients come back later by phone: a manager opens a repeat deal with the same contact phone.
+    if (random.chance(0.15)) this.schedule(this.stepDelay() * 3, () => this.track(brand, brand.crm.createDeal({ title: `Повторно: ${brand.dealTitle(random)}`, price: this.price(brand), contact: person }), false));
+  }
+
+  private async call(brand: TrafficBrand, visitor: Visitor): Promise<void> {
+    const person = visitor.person as Person;
+    this.counters.calls += 1;
+    // Until call tracking lands, a call to the site's number is a deal a manager opens by hand.
+    const dealId = brand.crm.createDeal({ title: this.options.brands.length > 0 ? brand.dealTitle(this.options.random) : '', price: this.price(brand), contact: person });
+    this.track(brand, dealId, false);
+  }
+
+  private adoptDealByPhone(brand: TrafficBrand, person: Person, attempt: number): void {
+    this.schedule(500 + attempt * 500, () => {
+      const found = brand.crm.dealsOfPhone(person.phone);
+      if (found.length > 0) {
+        for (const dealId of found) this.track(brand, dealId, true);
+        return;
+      }
+      if (attempt < 40) this.adoptDealByPhone(brand, person, attempt + 1);
+      else this.options.logger.warn('demo: a lead sent to the leads API did not appear in the CRM', { crm: brand.crm.kind });
+    });
+  }
+
+  private price(brand: TrafficBrand): number {
+    const [min, max] = brand.price;
+    return Math.round(this.options.random.int(min, max) / 500) * 500;
+  }
+
+  /** A new deal: its steps through the stages, then won (with the final amount), lost, or still open. */
+  private track(brand: TrafficBrand, dealId: string, fromVisitor: boolean): void {
+    const { random } = this.options;
+    const crm = brand.crm;
+    this.counters.deals += 1;
+    if (fromVisitor) this.trackedDeals.push({ crm, dealId });
+    const outcome = random.weighted(['won', 'lost', 'open'] as const, (kind) => ({ won: 34, lost: 40, open: 26 })[kind]);
+    const steps = outcome === 'open' ? random.int(0, crm.stageSteps) : outcome === 'won' ? crm.stageSteps : random.int(0, crm.stageSteps);
+    let delay = 0;
+    for (let step = 0; step < steps; step += 1) {
+      delay += this.stepDelay();
+      this.schedule(delay, () => crm.advance(dealId, step));
+    }
+    delay += this.stepDelay();
+    if (outcome === 'won') {
+      const amount = this.price(brand);
+      this.schedule(delay, () => {
+        crm.win(dealId, amount);
+        this.counters.won += 1;
+        this.counters.revenue += amount;
+      });
+    } else if (outcome === 'lost') {
+      this.schedule(delay, () => {
+        crm.lose(dealId);
+        this.counters.lost += 1;
+      });
+    }
+  }
+}
