@@ -14,7 +14,10 @@ export interface ChannelSpec {
   /** Query string added to the landing page (without `?`), or '' for none. */
   query(random: Random): string;
   referrer(random: Random): string;
-  /** Paid channels: the cost row this visit adds to (utm as the ad platform's export names it) and the price of a click. */
+  /**
+   * Paid channels: the cost row this visit adds to (utm as the ad platform's export names it) and
+   * the price of a click; a tracked visit is billed as 1.25 clicks (some clickers leave before the page loads).
+   */
   cost?: { source: string; medium: string; campaign: (query: string) => string; perClick: [number, number] };
 }
 
@@ -44,7 +47,7 @@ export const channelMix: readonly ChannelSpec[] = [
       return `utm_source=yandex&utm_medium=cpc&utm_campaign=${campaign}&utm_term=${term}&yclid=${clickId(random, 19)}`;
     },
     referrer: (random) => (random.chance(0.7) ? 'https://yandex.ru/' : ''),
-    cost: { source: 'yandex', medium: 'cpc', campaign: campaignOf, perClick: [38, 95] },
+    cost: { source: 'yandex', medium: 'cpc', campaign: campaignOf, perClick: [180, 420] },
   },
   {
     name: 'Google Ads',
@@ -52,7 +55,7 @@ export const channelMix: readonly ChannelSpec[] = [
     intent: 1.1,
     query: (random) => `utm_source=google&utm_medium=cpc&utm_campaign=${random.pick(googleCampaigns)}&gclid=Cj0KCQiA${clickId(random, 14)}BhAB`,
     referrer: () => 'https://www.google.com/',
-    cost: { source: 'google', medium: 'cpc', campaign: campaignOf, perClick: [30, 80] },
+    cost: { source: 'google', medium: 'cpc', campaign: campaignOf, perClick: [150, 380] },
   },
   {
     name: 'Yandex organic',
@@ -74,7 +77,7 @@ export const channelMix: readonly ChannelSpec[] = [
     intent: 0.6,
     query: (random) => `utm_source=vk&utm_medium=cpc&utm_campaign=${random.pick(vkCampaigns)}&utm_content=ad_${random.int(1, 6)}`,
     referrer: () => 'https://vk.com/',
-    cost: { source: 'vk', medium: 'cpc', campaign: campaignOf, perClick: [14, 40] },
+    cost: { source: 'vk', medium: 'cpc', campaign: campaignOf, perClick: [60, 160] },
   },
   {
     name: 'Telegram',

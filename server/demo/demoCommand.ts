@@ -3,7 +3,7 @@
  * the demo until SIGINT or SIGTERM, then stops it gracefully.
  */
 import type { Config } from '../config.js';
-import { errorMeta, type Logger } from '../observability/logger.js';
+import { createLogger, errorMeta, type Logger } from '../observability/logger.js';
 import type { Feature } from '../runtime.js';
 import { runDemo, type RunningDemo } from './runDemo.js';
 
@@ -12,7 +12,10 @@ export function startRunsDemo(config: Config): boolean {
   return config.demo.mode === 'auto' && !config.amocrm.clientId && !config.bitrix24.clientId;
 }
 
-export async function runDemoCommand(config: Config, logger: Logger, features: readonly Feature[], reset: boolean): Promise<void> {
+export async function runDemoCommand(config: Config, operatorLogger: Logger, features: readonly Feature[], reset: boolean): Promise<void> {
+  // The demo's console lines are what an operator reads first: without an explicit LOG_LEVEL, the
+  // log shows warnings and errors only, so a job-by-job info log does not bury them.
+  const logger = process.env.LOG_LEVEL ? operatorLogger : createLogger({ level: 'warn', nodeEnv: config.nodeEnv });
   let demo: RunningDemo | undefined;
   let stopRequested: string | undefined;
   const stopThenExit = (reason: string, exitCode: number) => {

@@ -10,6 +10,7 @@ import { startAmocrmEmulator, type AmocrmEmulator, type EmulatedAccount } from '
 import { startBitrix24Emulator, type Bitrix24Emulator, type EmulatedPortal } from '../../integrations/bitrix24/emulator/server.js';
 import type { Contact } from '../../integrations/amocrm/emulator/state.js';
 import type { App } from '../../integrations/bitrix24/emulator/state.js';
+import { restoreInto, snapshotOf } from './emulatorSnapshot.js';
 
 export interface DemoContact {
   name: string;
@@ -45,6 +46,8 @@ export interface DemoCrms {
   bitrix24: Bitrix24Demo;
   /** Environment for LongFunnel: the integration and the app as registered in the emulators. */
   env: Record<string, string>;
+  /** The emulators' ports and records, for a later run to resume. */
+  save(): SavedCrms;
   close(): Promise<void>;
 }
 
@@ -70,7 +73,10 @@ function digits(phone: string): string {
 
 function amocrmDemo(emulator: AmocrmEmulator, account: EmulatedAccount): AmocrmDemo {
   const subdomain = account.account.subdomain;
-  const managers = managerNames.map((name) => emulator.addUser(subdomain, { name }));
+  // A resumed demo finds its managers again; a fresh one invites them.
+  const managers = managerNames.map(
+    (name) => [...emulator.state.users.values()].find((user) => user.accountId === account.account.id && user.name === name)?.id ?? emulator.addUser(subdomain, { name }),
+  );
   const openStages = () => {
     const pipeline = emulator.state.pipelinesOf(account.account.id).find((candidate) => candidate.isMain);
     return (pipeline?.statuses ?? []).filter((status) => status.type === 0 && status.id !== WON_STATUS_ID && status.id !== LOST_STATUS_ID).sort((a, b) => a.sort - b.sort);
@@ -174,38 +180,71 @@ function bitrix24Demo(emulator: Bitrix24Emulator, portal: EmulatedPortal, app: A
   };
 }
 
-/** Both emulators on 127.0.0.1 with the integration and the app registered for `publicUrl`. */
-export async function startDemoCrms(publicUrl: string): Promise<DemoCrms> {
-  const amo = await startAmocrmEmulator({ port: 0 });
+/** Saved emulator state of an earlier run: the ports they listened on and their records. */
+export interface SavedCrms {
+  amocrmPort: number;
+  bitrix24Port: number;
+  amocrm: Buffer;
+  bitrix24: Buffer;
+}
+
+/**
+ * Both emulators on 127.0.0.1 with the integration and the app registered for `publicUrl`; with
+ * `saved`, on the same ports with the records of the earlier run (already installed).
+ */
+export async function startDemoCrms(publicUrl: string, saved?: SavedCrms): Promise<DemoCrms> {
+  const amo = await startAmocrmEmulator({ port: saved?.amocrmPort ?? 0 });
   let b24: Bitrix24Emulator | undefined;
   try {
-    b24 = await startBitrix24Emulator({ port: 0 });
+    b24 = await startBitrix24Emulator({ port: saved?.bitrix24Port ?? 0 });
   } catch (error) {
     await amo.close();
     throw error;
   }
-  const account = amo.setupAccount({
-    subdomain: AMOCRM_SUBDOMAIN,
-    name: 'Окна Плюс (демо)',
-    redirectUri: `${publicUrl}/oauth/amocrm/callback`,
-    disableHookUrl: `${publicUrl}/oauth/amocrm/uninstall`,
-  });
-  // The portal's host is the emulator's, as a real portal's REST address is on its own domain.
-  const portal = b24.setupPortal({ name: BITRIX24_PORTAL, domain: new URL(b24.url).host });
-  const app = b24.createApp(BITRIX24_PORTAL, { installUrl: `${publicUrl}/bitrix24/install`, scopes: ['crm', 'placement', 'user_brief'] });
   const bitrix24 = b24;
+  const redirectUri = `${publicUrl}/oauth/amocrm/callback`;
+  let account: EmulatedAccount;
+  let portal: EmulatedPortal;
+  let app: App;
+  if (saved) {
+    restoreInto(amo.state, saved.amocrm);
+    restoreInto(bitrix24.state, saved.bitrix24);
+    const restoredAccount = amo.state.accountBySubdomain(AMOCRM_SUBDOMAIN);
+    const integration = [...amo.state.integrations.values()].find((candidate) => candidate.redirectUri === redirectUri);
+    const restoredPortal = bitrix24.state.portalByName(BITRIX24_PORTAL);
+    const restoredApp = restoredPortal && [...bitrix24.state.apps.values()].find((candidate) => candidate.portalId === restoredPortal.id);
+    if (!restoredAccount || !integration || !restoredPortal || !restoredApp) {
+      await Promise.allSettled([amo.close(), bitrix24.close()]);
+      throw new Error('the saved demo CRMs do not hold the demo account and app');
+    }
+    account = { account: restoredAccount, integration, baseUrl: `${amo.url}/_accounts/${AMOCRM_SUBDOMAIN}` };
+    const baseUrl = `${bitrix24.url}/_portals/${BITRIX24_PORTAL}`;
+    portal = { portal: restoredPortal, baseUrl, restUrl: `${baseUrl}/rest/` };
+    app = restoredApp;
+  } else {
+    account = amo.setupAccount({ subdomain: AMOCRM_SUBDOMAIN, name: 'Окна Плюс (демо)', redirectUri, disableHookUrl: `${publicUrl}/oauth/amocrm/uninstall` });
+    // The portal's host is the emulator's, as a real portal's REST address is on its own domain.
+    portal = bitrix24.setupPortal({ name: BITRIX24_PORTAL, domain: new URL(bitrix24.url).host });
+    app = bitrix24.createApp(BITRIX24_PORTAL, { installUrl: `${publicUrl}/bitrix24/install`, scopes: ['crm', 'placement', 'user_brief'] });
+  }
   return {
     amocrm: amocrmDemo(amo, account),
     bitrix24: bitrix24Demo(bitrix24, portal, app),
     env: {
       AMOCRM_CLIENT_ID: account.integration.clientId,
       AMOCRM_CLIENT_SECRET: account.integration.clientSecret,
-      AMOCRM_REDIRECT_URI: `${publicUrl}/oauth/amocrm/callback`,
+      AMOCRM_REDIRECT_URI: redirectUri,
       AMOCRM_BASE_URL: `${amo.url}/_accounts/{subdomain}`,
       BITRIX24_CLIENT_ID: app.clientId,
       BITRIX24_CLIENT_SECRET: app.clientSecret,
       BITRIX24_OAUTH_URL: bitrix24.url,
     },
+    save: () => ({
+      amocrmPort: Number(new URL(amo.url).port),
+      bitrix24Port: Number(new URL(bitrix24.url).port),
+      amocrm: snapshotOf(amo.state),
+      bitrix24: snapshotOf(bitrix24.state),
+    }),
     async close() {
       await Promise.allSettled([amo.close(), bitrix24.close()]);
     },

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../config.js';
 import { errorMeta, type Logger } from '../observability/logger.js';
 import { startRuntime, type Feature, type Runtime } from '../runtime.js';
-import { installIntoAmocrm, installIntoBitrix24, startDemoCrms, type AmocrmDemo, type DemoCrm, type DemoCrms } from './demoCrms.js';
+import { installIntoAmocrm, installIntoBitrix24, startDemoCrms, type AmocrmDemo, type DemoCrm, type DemoCrms, type SavedCrms } from './demoCrms.js';
+import { writeAtomically } from './emulatorSnapshot.js';
 import { demoFeature, type DemoStatus } from './demoFeature.js';
 import { startDemoSite, type DemoSite } from './demoSite.js';
 import { LongfunnelClient } from './longfunnelClient.js';
@@ -51,17 +52,75 @@ export function demoDataDir(config: Config): string {
   return path.join(config.dataDir, 'demo');
 }
 
-/**
- * The demo keeps nothing across runs that it could resume: the emulated CRMs hold their records in
- * memory. A leftover directory from an earlier run is cleared (said so in the console), as is any
- * directory with `--reset`.
- */
-function prepareDataDir(dir: string, reset: boolean, say: (line: string) => void): void {
-  if (fs.existsSync(dir)) {
-    say(reset ? `Demo: --reset: clearing ${dir}` : `Demo: starting over in ${dir} (the emulated CRMs of the previous run kept their records in memory only)`);
-    fs.rmSync(dir, { recursive: true, force: true });
+interface SavedRun {
+  version: 1;
+  /** LongFunnel's port: the emulated CRMs send their webhooks there. */
+  port: number;
+  historyDone: boolean;
+  /** The traffic generator's ad-cost totals (TrafficGenerator.costTotals). */
+  costs?: Record<string, Record<string, number>>;
+}
+
+const RUN_FILE = 'demo-run.json';
+const AMOCRM_FILE = 'amocrm-emulator.v8';
+const BITRIX24_FILE = 'bitrix24-emulator.v8';
+
+/** What an earlier run left to resume: its emulated CRMs' records, when it finished its history on this port. */
+function savedRun(dir: string, port: number): (SavedCrms & { costs: SavedRun['costs'] }) | undefined {
+  try {
+    const run = JSON.parse(fs.readFileSync(path.join(dir, RUN_FILE), 'utf8')) as SavedRun;
+    if (run.version !== 1 || run.port !== port || !run.historyDone) return undefined;
+    const ports = JSON.parse(fs.readFileSync(path.join(dir, 'emulator-ports.json'), 'utf8')) as { amocrm: number; bitrix24: number };
+    return {
+      amocrmPort: ports.amocrm,
+      bitrix24Port: ports.bitrix24,
+      amocrm: fs.readFileSync(path.join(dir, AMOCRM_FILE)),
+      bitrix24: fs.readFileSync(path.join(dir, BITRIX24_FILE)),
+      costs: run.costs,
+    };
+  } catch {
+    return undefined;
   }
+}
+
+function saveRun(dir: string, port: number, historyDone: boolean, crms: DemoCrms, costs: SavedRun['costs']): void {
+  const saved = crms.save();
+  writeAtomically(path.join(dir, AMOCRM_FILE), saved.amocrm);
+  writeAtomically(path.join(dir, BITRIX24_FILE), saved.bitrix24);
+  writeAtomically(path.join(dir, 'emulator-ports.json'), JSON.stringify({ amocrm: saved.amocrmPort, bitrix24: saved.bitrix24Port }));
+  writeAtomically(path.join(dir, RUN_FILE), JSON.stringify({ version: 1, port, historyDone, ...(costs ? { costs } : {}) } satisfies SavedRun));
+}
+
+function clearDataDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
+}
+
+/**
+ * The emulated CRMs: resumed from the previous run when it can be (same LongFunnel port, its
+ * history finished, the emulators' ports free), else a fresh start in a cleared directory.
+ */
+async function openCrms(
+  dir: string,
+  port: number,
+  publicUrl: string,
+  reset: boolean,
+  say: (line: string) => void,
+): Promise<{ crms: DemoCrms; resumed: boolean; costs?: SavedRun['costs'] }> {
+  const saved = reset ? undefined : savedRun(dir, port);
+  if (saved) {
+    try {
+      const crms = await startDemoCrms(publicUrl, saved);
+      say(`Demo: resuming the demo in ${dir} (longfunnel demo --reset starts over)`);
+      return { crms, resumed: true, costs: saved.costs };
+    } catch (error) {
+      say(`Demo: cannot resume the previous demo (${(error as Error).message}); starting over`);
+    }
+  } else if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) {
+    say(reset ? `Demo: --reset: clearing ${dir}` : `Demo: the previous demo in ${dir} cannot be resumed (it did not finish, or PORT changed); starting over`);
+  }
+  clearDataDir(dir);
+  return { crms: await startDemoCrms(publicUrl), resumed: false };
 }
 
 const brands = {
@@ -87,14 +146,17 @@ const brands = {
   },
 };
 
-async function firstEnrichedDeal(crms: DemoCrms, generator: TrafficGenerator): Promise<{ crm: DemoCrm; dealId: string } | undefined> {
+/** The first amoCRM deal of a site visitor that the enrichment has filled in (its channel field written). */
+function firstEnrichedDeal(crms: DemoCrms): { crm: DemoCrm; dealId: string } | undefined {
   const amo: AmocrmDemo = crms.amocrm;
-  const channelField = amo.emulator.state.customFieldsOf(amo.account.account.id).find((field) => field.code === 'LF_CHANNEL');
-  for (const deal of generator.trackedDeals) {
-    if (deal.crm.kind !== 'amocrm' || !channelField) continue;
-    const lead = amo.emulator.state.leads.get(Number(deal.dealId));
-    const value = lead?.customFieldsValues.find((item) => item.fieldId === channelField.id)?.values[0]?.value;
-    if (value !== undefined && value !== '') return deal;
+  const fields = amo.emulator.state.customFieldsOf(amo.account.account.id);
+  const channel = fields.find((field) => field.code === 'LF_CHANNEL');
+  const visitor = fields.find((field) => field.code === 'LF_VISITOR_ID');
+  if (!channel || !visitor) return undefined;
+  for (const lead of amo.emulator.state.leads.values()) {
+    if (lead.accountId !== amo.account.account.id) continue;
+    const valueOf = (fieldId: number) => lead.customFieldsValues.find((item) => item.fieldId === fieldId)?.values[0]?.value;
+    if (valueOf(channel.id) && valueOf(visitor.id)) return { crm: amo, dealId: String(lead.id) };
   }
   return undefined;
 }
@@ -103,7 +165,6 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
   const { config, logger } = options;
   const out = consoleFor(options.out ?? process.stdout);
   const dir = demoDataDir(config);
-  prepareDataDir(dir, options.reset, (line) => out.line(line));
   const port = config.port === 0 ? await freePort() : config.port;
   // 127.0.0.1, not localhost: Bitrix24 binds event handlers only to addresses with a dot in the host.
   const publicUrl = `http://127.0.0.1:${port}`;
@@ -111,18 +172,29 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
   const adminToken = config.adminToken ?? (generatedToken as string);
   const status: DemoStatus = { phase: 'starting', historyDays: config.demo.historyDays, daysDone: 0, missing: [] };
 
-  const crms = await startDemoCrms(publicUrl);
+  const { crms, resumed, costs: savedCosts } = await openCrms(dir, port, publicUrl, options.reset, (line) => out.line(line));
+  let historyDone = resumed;
   let runtime: Runtime | undefined;
   let site: DemoSite | undefined;
   let generator: TrafficGenerator | undefined;
   let live: NodeJS.Timeout | undefined;
+  let saver: NodeJS.Timeout | undefined;
   let stopped = false;
+  const save = () => {
+    try {
+      saveRun(dir, port, historyDone, crms, generator?.costTotals() ?? savedCosts);
+    } catch (error) {
+      logger.warn('demo: saving the emulated CRMs failed', errorMeta(error));
+    }
+  };
   const stop = async (reason: string) => {
     if (stopped) return;
     stopped = true;
     if (live) clearInterval(live);
+    if (saver) clearInterval(saver);
     await generator?.stop();
     await runtime?.stop(reason);
+    if (runtime) save();
     await site?.close();
     await crms.close();
   };
@@ -140,9 +212,13 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     };
     const demoConfig = loadConfig(env);
     runtime = await startRuntime({ config: demoConfig, role: 'all', features: [...options.features, demoFeature(status)], logger });
-    status.phase = 'installing';
-    await Promise.all([installIntoAmocrm(crms.amocrm, publicUrl), installIntoBitrix24(crms.bitrix24)]);
     const client = new LongfunnelClient(publicUrl, adminToken);
+    if (!resumed) {
+      status.phase = 'installing';
+      await Promise.all([installIntoAmocrm(crms.amocrm, publicUrl), installIntoBitrix24(crms.bitrix24)]);
+    }
+    saver = setInterval(save, 30_000);
+    saver.unref();
     const apis: AvailableApis = {
       leads: await client.hasRoute('POST', '/api/v1/leads'),
       calls: await client.hasRoute('POST', '/api/v1/calls'),
@@ -151,10 +227,10 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     status.missing = Object.entries(apis).filter(([, present]) => !present).map(([name]) => name);
 
     const sitePort = config.demo.sitePort ?? (config.port === 0 ? 0 : port + 1);
-    const sites = {
-      amocrm: await client.createSite({ domain: brands.amocrm.host, tenantId: crms.amocrm.tenantId }),
-      bitrix24: await client.createSite({ domain: brands.bitrix24.host, tenantId: crms.bitrix24.tenantId }),
-    };
+    const existing = resumed ? (await client.get<{ sites: Array<{ id: string; key: string; tag: string; domain: string }> }>('/api/v1/sites')).sites : [];
+    const siteFor = async (kind: 'amocrm' | 'bitrix24') =>
+      existing.find((candidate) => candidate.domain === brands[kind].host) ?? (await client.createSite({ domain: brands[kind].host, tenantId: crms[kind].tenantId }));
+    const sites = { amocrm: await siteFor('amocrm'), bitrix24: await siteFor('bitrix24') };
     site = await startDemoSite({
       port: sitePort,
       publicUrl,
@@ -175,6 +251,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       });
     }
     generator = new TrafficGenerator({ client, brands: trafficBrands, random, apis, logger, pace: { stepMs: [300, 2_500] } });
+    generator.restoreCostTotals(savedCosts);
     generator.start();
     status.generator = generator.counters;
 
@@ -190,20 +267,24 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       dataDir: dir,
     });
 
-    status.phase = 'history';
     const days = config.demo.historyDays;
-    for (let day = 1; day <= days && !stopped; day += 1) {
-      await Promise.all(trafficBrands.map((brand) => generator!.day(brand)));
-      status.daysDone = day;
-      out.progress(day, days, generator.counters);
+    if (!resumed) {
+      status.phase = 'history';
+      for (let day = 1; day <= days && !stopped; day += 1) {
+        await Promise.all(trafficBrands.map((brand) => generator!.day(brand)));
+        status.daysDone = day;
+        out.progress(day, days, generator.counters);
+      }
+      await generator.flushCosts();
+      out.endProgress(generator.counters);
+    } else {
+      status.daysDone = days;
     }
-    await generator.flushCosts();
-    out.endProgress(generator.counters);
 
     // The deal card: the first deal of a site visitor that the enrichment has filled in.
     const deadline = Date.now() + 120_000;
     let enriched: { crm: DemoCrm; dealId: string } | undefined;
-    while (!stopped && Date.now() < deadline && !(enriched = await firstEnrichedDeal(crms, generator))) await new Promise((resolve) => setTimeout(resolve, 500));
+    while (!stopped && Date.now() < deadline && !(enriched = firstEnrichedDeal(crms))) await new Promise((resolve) => setTimeout(resolve, 500));
     if (enriched) {
       status.enrichedDeal = { crm: enriched.crm.kind, tenant: enriched.crm.tenantId, dealId: enriched.dealId };
       out.dealCard(await dealCardUrl(client, publicUrl, crms, enriched.dealId), enriched.dealId);
@@ -212,6 +293,10 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     }
 
     status.phase = 'live';
+    // Once the history's deal steps have run, the run can be resumed.
+    while (!stopped && generator.pending() > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+    historyDone = true;
+    save();
     generator.setPace({ stepMs: [20_000, 180_000] });
     let ticks = 0;
     live = setInterval(() => {

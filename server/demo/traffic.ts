@@ -44,6 +44,8 @@ export interface TrafficCounters {
   revenue: number;
   cost: number;
   errors: number;
+  /** Won deals and their revenue by tenant, as the CRMs' managers closed them (what reports must add up to). */
+  byTenant: Record<string, { deals: number; won: number; revenue: number }>;
 }
 
 interface Visitor {
@@ -69,10 +71,10 @@ export interface GeneratorOptions {
   pace: { stepMs: [number, number] };
 }
 
-const BASE_CONVERSION = 0.05;
+const BASE_CONVERSION = 0.04;
 
 export class TrafficGenerator {
-  readonly counters: TrafficCounters = { visits: 0, hits: 0, forms: 0, calls: 0, deals: 0, won: 0, lost: 0, revenue: 0, cost: 0, errors: 0 };
+  readonly counters: TrafficCounters = { visits: 0, hits: 0, forms: 0, calls: 0, deals: 0, won: 0, lost: 0, revenue: 0, cost: 0, errors: 0, byTenant: {} };
   /** Deals with a visitor behind them, for the console's deal card link. */
   readonly trackedDeals: Array<{ crm: DemoCrm; dealId: string }> = [];
   private readonly warm = new Map<TrafficBrand, Visitor[]>();
@@ -197,12 +199,27 @@ export class TrafficGenerator {
   private addCost(brand: TrafficBrand, channel: ChannelSpec, query: string): void {
     if (!channel.cost) return;
     const [min, max] = channel.cost.perClick;
-    const price = this.options.random.int(min * 100, max * 100) / 100;
+    const price = (1.25 * this.options.random.int(min * 100, max * 100)) / 100;
     const key = [new Date().toISOString().slice(0, 10), channel.cost.source, channel.cost.medium, channel.cost.campaign(query)].join(',');
     const byKey = this.costs.get(brand) ?? new Map<string, number>();
     this.costs.set(brand, byKey);
     byKey.set(key, (byKey.get(key) ?? 0) + price);
     this.counters.cost += price;
+  }
+
+  /**
+   * Cost totals by CRM and `date,source,medium,campaign` (saved with the demo: a re-import of a day
+   * and campaign replaces it, so a resumed demo must keep adding to the same totals).
+   */
+  costTotals(): Record<string, Record<string, number>> {
+    return Object.fromEntries([...this.costs].map(([brand, byKey]) => [brand.crm.kind, Object.fromEntries(byKey)]));
+  }
+
+  restoreCostTotals(saved: Record<string, Record<string, number>> | undefined): void {
+    for (const brand of this.options.brands) {
+      const totals = saved?.[brand.crm.kind];
+      if (totals) this.costs.set(brand, new Map(Object.entries(totals)));
+    }
   }
 
   /** Imports each brand's costs so far (a re-import of a day and campaign replaces it). */
@@ -280,6 +297,8 @@ export class TrafficGenerator {
     const { random } = this.options;
     const crm = brand.crm;
     this.counters.deals += 1;
+    const tenant = (this.counters.byTenant[crm.tenantId] ??= { deals: 0, won: 0, revenue: 0 });
+    tenant.deals += 1;
     if (fromVisitor) this.trackedDeals.push({ crm, dealId });
     const outcome = random.weighted(['won', 'lost', 'open'] as const, (kind) => ({ won: 34, lost: 40, open: 26 })[kind]);
     const steps = outcome === 'open' ? random.int(0, crm.stageSteps) : outcome === 'won' ? crm.stageSteps : random.int(0, crm.stageSteps);
@@ -295,6 +314,8 @@ export class TrafficGenerator {
         crm.win(dealId, amount);
         this.counters.won += 1;
         this.counters.revenue += amount;
+        tenant.won += 1;
+        tenant.revenue += amount;
       });
     } else if (outcome === 'lost') {
       this.schedule(delay, () => {
