@@ -15,6 +15,7 @@ import { openDatabase } from './storage/openDatabase.js';
 import { EmbeddedDatabaseBusyError } from './storage/pglite.js';
 import { runEmulatorCommand } from './emulatorCommand.js';
 import { runDemoCommand, startRunsDemo } from './demo/demoCommand.js';
+import { runAttributionCommand } from './attributionCommand.js';
 import { classifyVisit, sourceColumns } from './tracking/classification/index.js';
 import { siteJson } from './tracking/sites/siteRoutes.js';
 import { createSite } from './tracking/sites/siteStore.js';
@@ -30,6 +31,9 @@ Commands:
   site add --domain example.com [--tenant ID] [--hosts a.com,b.com] [--cookie-domain example.com]
              create a tracked site and print its key and tag as JSON
   classify   read JSON lines {"url", "referrer", "site_hosts"} on stdin, write one traffic source per line
+  attribution --input paths.csv
+             attribute aggregated paths (path;total_conversions;total_conversion_value;total_null) to
+             channels: first, last, linear and Markov conversions and value as CSV on stdout
   emulator amocrm [--port N] [--account demo] [--redirect-uri URL]
              run the amoCRM emulator on 127.0.0.1 with one account; prints its details as JSON
   emulator bitrix24 [--port N] [--account demo] [--install-url URL] [--redirect-uri URL]
@@ -183,6 +187,10 @@ export async function runCommandLine(argv: string[], features: readonly Feature[
   }
   if (command === 'classify') {
     await runClassify();
+    return;
+  }
+  if (command === 'attribution') {
+    runAttributionCommand(argv.slice(1));
     return;
   }
   if (command === 'emulator') {

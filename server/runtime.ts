@@ -69,6 +69,8 @@ export interface Runtime {
   readonly deps: FeatureDeps;
   /** The bound HTTP address (every role serves at least /healthz, /readyz and /metrics). */
   readonly url: string;
+  /** What the HTTP server serves (the API reference is checked against it). */
+  readonly served: { readonly routers: readonly Router[]; readonly fastRoutes: readonly FastRoute[] };
   /** Graceful stop; resolves when everything is closed. Safe to call twice. */
   stop(reason: string): Promise<{ clean: boolean }>;
 }
@@ -223,5 +225,5 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     return stopping;
   };
 
-  return { deps, url, stop };
+  return { deps, url, served: { routers, fastRoutes }, stop };
 }
