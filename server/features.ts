@@ -2,9 +2,10 @@
 import { createAmocrmAdapter } from '../integrations/amocrm/amocrmAdapter.js';
 import { createBitrix24Adapter } from '../integrations/bitrix24/bitrix24Adapter.js';
 import { adminQueuesFeature } from './admin/queueRoutes.js';
+import { callTrackingFeature } from './callTracking/callTrackingFeature.js';
 import { crmFeature } from './crm/crmFeature.js';
 import type { Feature } from './runtime.js';
 import { tenantsFeature } from './tenants/tenantRoutes.js';
 import { trackingFeature } from './tracking/trackingFeature.js';
 
-export const productionFeatures: readonly Feature[] = [trackingFeature, crmFeature([createAmocrmAdapter, createBitrix24Adapter]), adminQueuesFeature, tenantsFeature];
+export const productionFeatures: readonly Feature[] = [trackingFeature, crmFeature([createAmocrmAdapter, createBitrix24Adapter]), adminQueuesFeature, tenantsFeature, callTrackingFeature];

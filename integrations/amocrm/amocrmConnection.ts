@@ -6,6 +6,7 @@
 import type { CrmAccount } from '../../server/crm/crmAccounts.js';
 import type { CrmAccess } from '../../server/crm/crmAccess.js';
 import type {
+  CreatedCrmLead,
   CrmConnection,
   CrmContact,
   CrmDeal,
@@ -13,7 +14,10 @@ import type {
   CrmStageChange,
   DealFieldWrite,
   DealNote,
+  NewCrmLead,
 } from '../../server/crm/crmAdapter.js';
+import type { CountryCode } from 'libphonenumber-js';
+import { normalizeEmail, normalizePhone } from '../../server/crm/identities.js';
 import { ownFields, type SourceFieldKey } from '../../server/crm/sourceFields.js';
 import { CrmError } from '../crmError.js';
 import type { AmocrmApi, QueryValue } from './amocrmApi.js';
@@ -355,5 +359,107 @@ export class AmocrmConnection implements CrmConnection {
       if (changes.length > 0) yield changes;
       if (!body?._links?.next?.href) return;
     }
+  }
+
+  /**
+   * A lead with its source (amocrm.md 2.3, 2.4, 6.3-6.5). The person's contact is looked up first
+   * (`query=` by the phone's last ten digits and by e-mail, then compared normalised):
+   * - found: `POST /api/v4/leads` linked to that contact (an incoming lead cannot be linked to an
+   *   existing contact, so this one goes straight into the pipeline's first stage);
+   * - not found: `POST /api/v4/leads/complex` with the new contact and the form's `metadata`
+   *   (`visitor_uid`, `form_page`, `referer`, `ip`, `form_id`, `form_name`, `form_sent_at`): an
+   *   incoming lead for a manager to accept. If the account turned on duplicate control, amoCRM may
+   *   glue it to the contact's open lead (`merged`): that lead is the answer.
+   * Either way the lead's name carries `reference`, which is how a retry after an unknown outcome
+   * finds it (`query=`; amoCRM has no idempotency key, 6.5). The comment is a common note.
+   */
+  async createLead(input: NewCrmLead): Promise<CreatedCrmLead> {
+    if (input.mayExist) {
+      const found = await this.leadByReference(input.reference);
+      if (found) return { ...found, entity: 'deal', found: true };
+    }
+    const known = this.fieldIds;
+    const customFields = (Object.entries(input.fields) as Array<[SourceFieldKey, string]>)
+      .filter(([key]) => codeOfKey[key] in known)
+      .map(([key, value]) => ({ field_code: codeOfKey[key], values: [{ value: apiValue(codeOfKey[key], value) }] }));
+    const contactId = await this.contactOf(input.phone, input.email, input.phoneRegion);
+    let created: CreatedCrmLead;
+    if (contactId) {
+      const body = await this.call<Collection<'leads', { id: number }>>('POST', '/api/v4/leads', {
+        body: [{ name: input.title, request_id: input.reference, custom_fields_values: customFields, _embedded: { contacts: [{ id: Number(contactId), is_main: true }] } }],
+        repeatable: false,
+      });
+      const id = body?._embedded?.leads?.[0]?.id;
+      if (id === undefined) throw new CrmError({ code: 'UNKNOWN', status: 200, message: 'amoCRM created the lead without saying its id' });
+      created = { dealId: String(id), contactId, entity: 'deal' };
+    } else {
+      const contactFields = [
+        ...(input.phone ? [{ field_code: 'PHONE', values: [{ value: input.phone, enum_code: 'WORK' }] }] : []),
+        ...(input.email ? [{ field_code: 'EMAIL', values: [{ value: input.email, enum_code: 'WORK' }] }] : []),
+      ];
+      const metadata = {
+        category: 'forms',
+        form_id: input.formName ? `longfunnel:${input.formName}`.slice(0, 255) : 'longfunnel',
+        form_name: input.formName ?? 'LongFunnel',
+        form_page: input.pageUrl ?? '',
+        form_sent_at: Math.floor(input.sentAt.getTime() / 1000),
+        ...(input.ip ? { ip: input.ip } : {}),
+        ...(input.referrer ? { referer: input.referrer } : {}),
+        ...(input.visitorId ? { visitor_uid: input.visitorId } : {}),
+      };
+      const answer = await this.call<Array<{ id: number; contact_id: number | null; merged?: boolean }>>('POST', '/api/v4/leads/complex', {
+        body: [
+          {
+            name: input.title,
+            request_id: input.reference,
+            custom_fields_values: customFields,
+            _embedded: { contacts: [{ name: input.name ?? input.phone ?? input.email ?? '', custom_fields_values: contactFields }], metadata },
+          },
+        ],
+        repeatable: false,
+      });
+      const first = Array.isArray(answer) ? answer[0] : undefined;
+      if (!first) throw new CrmError({ code: 'UNKNOWN', status: 200, message: 'amoCRM created the complex lead without saying its id' });
+      created = { dealId: String(first.id), ...(first.contact_id ? { contactId: String(first.contact_id) } : {}), entity: 'deal' };
+    }
+    if (input.comment) {
+      // The lead exists now: a note that fails is not worth a second lead; the comment stays in our copy.
+      await this.call('POST', '/api/v4/leads/notes', {
+        body: [{ entity_id: Number(created.dealId), note_type: 'common', params: { text: input.comment } }],
+        repeatable: false,
+      }).catch(() => undefined);
+    }
+    return created;
+  }
+
+  /** The lead whose name carries `reference` (our submission), with its main contact. */
+  private async leadByReference(reference: string): Promise<{ dealId: string; contactId?: string } | undefined> {
+    const body = await this.call<Collection<'leads', LeadBody>>('GET', '/api/v4/leads', { query: { query: reference, with: 'contacts', limit: 50 }, repeatable: true });
+    const lead = (body?._embedded?.leads ?? []).find((candidate) => (candidate.name ?? '').includes(reference));
+    if (!lead) return undefined;
+    const contactId = dealOf(lead).contactIds[0];
+    return { dealId: String(lead.id), ...(contactId ? { contactId } : {}) };
+  }
+
+  /** An existing, visible contact with this phone (compared as E.164) or e-mail (lower-cased). */
+  private async contactOf(phone: string | undefined, email: string | undefined, region: CountryCode): Promise<string | undefined> {
+    const wantedPhone = phone ? normalizePhone(phone, region) : undefined;
+    const wantedEmail = email ? normalizeEmail(email) : undefined;
+    const searches: Array<{ query: string; matches: (contact: ContactBody) => boolean }> = [];
+    if (wantedPhone) {
+      searches.push({
+        query: wantedPhone.replace(/\D/g, '').slice(-10),
+        matches: (contact) => multitext(contact.custom_fields_values, 'PHONE').some((value) => normalizePhone(value, region) === wantedPhone),
+      });
+    }
+    if (wantedEmail) {
+      searches.push({ query: wantedEmail, matches: (contact) => multitext(contact.custom_fields_values, 'EMAIL').some((value) => normalizeEmail(value) === wantedEmail) });
+    }
+    for (const search of searches) {
+      const body = await this.call<Collection<'contacts', ContactBody>>('GET', '/api/v4/contacts', { query: { query: search.query, limit: 50 }, repeatable: true });
+      const found = (body?._embedded?.contacts ?? []).filter(search.matches).sort((a, b) => a.id - b.id)[0];
+      if (found) return String(found.id);
+    }
+    return undefined;
   }
 }

@@ -6,7 +6,9 @@
  */
 import type { CrmAccount } from '../../server/crm/crmAccounts.js';
 import type { CrmAccess } from '../../server/crm/crmAccess.js';
-import type { CrmConnection, CrmContact, CrmDeal, CrmEntity, CrmStage, CrmStageChange, DealFieldWrite, DealNote } from '../../server/crm/crmAdapter.js';
+import type { CountryCode } from 'libphonenumber-js';
+import type { CreatedCrmLead, CrmConnection, CrmContact, CrmDeal, CrmEntity, CrmStage, CrmStageChange, DealFieldWrite, DealNote, NewCrmLead } from '../../server/crm/crmAdapter.js';
+import { normalizeEmail, normalizePhone } from '../../server/crm/identities.js';
 import type { SourceFieldKey } from '../../server/crm/sourceFields.js';
 import { CrmError } from '../crmError.js';
 import type { FormInput } from '../formBrackets.js';
@@ -434,5 +436,82 @@ export class Bitrix24Connection implements CrmConnection {
         if (changes.length > 0) yield changes;
       }
     }
+  }
+
+  /**
+   * A lead (`crm.lead.add`) or a deal (`crm.deal.add`) with its source (bitrix24.md 3.2, 3.3, 3.6,
+   * 3.7): `SOURCE_ID` `WEB`, `SOURCE_DESCRIPTION` (form and page), `UTM_*`, our `UF_CRM_LF_*`
+   * fields, `COMMENTS`. The person's contact is looked up first with `crm.duplicate.findbycomm`
+   * (phone, then e-mail) and checked on `crm.contact.list`: found, the new record gets it as
+   * `CONTACT_ID` (a lead then counts as a repeat lead); not found, a deal gets a new contact
+   * (`crm.contact.add`), a lead carries the person's name, phone and e-mail itself, as Bitrix24
+   * leads do. Portals in simple mode have no leads: a deal is made. The title carries `reference`,
+   * which is how a retry after an unknown outcome finds the record (`%TITLE` filter).
+   */
+  async createLead(input: NewCrmLead): Promise<CreatedCrmLead> {
+    const entity: CrmEntity = input.entity === 'lead' && this.classic ? 'lead' : 'deal';
+    if (input.mayExist) {
+      const answer = await this.call<unknown>(`crm.${entity}.list`, { filter: { '%TITLE': input.reference }, select: ['ID', 'TITLE', 'CONTACT_ID'], start: -1 }, true);
+      const row = rowsOf(answer.result).find((candidate) => String(candidate['TITLE'] ?? '').includes(input.reference));
+      if (row) {
+        const contactId = text(row['CONTACT_ID']);
+        return { dealId: recordId(entity, row['ID']), ...(contactId && contactId !== '0' ? { contactId } : {}), entity, found: true };
+      }
+    }
+    let contactId = await this.contactOf(input.phone, input.email, input.phoneRegion);
+    const multi = {
+      ...(input.phone ? { PHONE: [{ VALUE: input.phone, VALUE_TYPE: 'WORK' }] } : {}),
+      ...(input.email ? { EMAIL: [{ VALUE: input.email, VALUE_TYPE: 'WORK' }] } : {}),
+    };
+    const utm: Record<string, string> = {};
+    const names = apiFieldNames(this.userFields(entity));
+    for (const [key, value] of Object.entries(input.fields) as Array<[SourceFieldKey, string]>) {
+      const name = names.get(key);
+      if (name) utm[name] = value;
+    }
+    const description = [input.formName, input.pageUrl].filter(Boolean).join(' — ').slice(0, 255);
+    const source = { SOURCE_ID: 'WEB', ...(description ? { SOURCE_DESCRIPTION: description } : {}) };
+    if (!contactId && entity === 'deal') {
+      const added = await this.call<number>('crm.contact.add', { fields: { NAME: input.name ?? input.phone ?? input.email ?? '', ...multi, ...source, ...utm }, params: { REGISTER_SONET_EVENT: 'N' } }, false);
+      contactId = String(added.result);
+    }
+    const fields: Record<string, unknown> = {
+      TITLE: input.title,
+      ...source,
+      ...utm,
+      ...(input.comment ? { COMMENTS: input.comment } : {}),
+      ...(contactId ? { CONTACT_ID: Number(contactId) } : {}),
+      ...(entity === 'lead' ? { ...(input.name ? { NAME: input.name } : {}), ...multi } : {}),
+    };
+    const added = await this.call<number>(`crm.${entity}.add`, { fields, params: { REGISTER_SONET_EVENT: 'Y' } }, false);
+    return { dealId: recordId(entity, added.result), ...(contactId ? { contactId } : {}), entity };
+  }
+
+  /**
+   * An existing contact with this phone or e-mail: `crm.duplicate.findbycomm` (3.7) for both in one
+   * batch, then the candidates read back and compared normalised (the lookup's own phone matching
+   * is unconfirmed); the oldest match wins.
+   */
+  private async contactOf(phone: string | undefined, email: string | undefined, region: CountryCode): Promise<string | undefined> {
+    const wantedPhone = phone ? normalizePhone(phone, region) : undefined;
+    const wantedEmail = email ? normalizeEmail(email) : undefined;
+    const lookups = new Map<string, BatchCommand>();
+    if (wantedPhone) lookups.set('phone', { method: 'crm.duplicate.findbycomm', params: { entity_type: 'CONTACT', type: 'PHONE', values: [wantedPhone] } });
+    if (wantedEmail) lookups.set('email', { method: 'crm.duplicate.findbycomm', params: { entity_type: 'CONTACT', type: 'EMAIL', values: [wantedEmail] } });
+    if (lookups.size === 0) return undefined;
+    const found = await this.batch(lookups, { repeatable: true });
+    const ids = new Set<number>();
+    for (const result of found.results.values()) {
+      const contacts = result && typeof result === 'object' && !Array.isArray(result) ? (result as Row)['CONTACT'] : undefined;
+      if (Array.isArray(contacts)) for (const id of contacts) if (Number(id) > 0) ids.add(Number(id));
+    }
+    if (ids.size === 0) return undefined;
+    const candidates = await this.call<unknown>('crm.contact.list', { filter: { '@ID': [...ids].slice(0, PAGE) }, select: ['ID', 'PHONE', 'EMAIL'], order: { ID: 'ASC' }, start: -1 }, true);
+    const match = rowsOf(candidates.result).find(
+      (row) =>
+        (wantedPhone !== undefined && multiValues(row['PHONE']).some((value) => normalizePhone(value, region) === wantedPhone)) ||
+        (wantedEmail !== undefined && multiValues(row['EMAIL']).some((value) => normalizeEmail(value) === wantedEmail)),
+    );
+    return match ? String(match['ID']) : undefined;
   }
 }

@@ -5,6 +5,7 @@
  * Adding a third CRM is one new folder and one line there.
  */
 import type { Router } from 'express';
+import type { CountryCode } from 'libphonenumber-js';
 import type { FeatureDeps } from '../runtime.js';
 import type { CrmAccount, CrmAccountStore } from './crmAccounts.js';
 import type { CrmAccess } from './crmAccess.js';
@@ -113,6 +114,49 @@ export interface DealNote {
 }
 
 /**
+ * A lead to create in the CRM (server/leads): the person, what they sent, and the source fields
+ * already computed from their visits. CRM-neutral: each adapter maps it to its own calls.
+ */
+export interface NewCrmLead {
+  /** Our id of the submission (lead_requests.id). */
+  requestId: string;
+  /** A short reference the CRM record carries (in its title; Bitrix24 also `ORIGIN_ID`), found again by `mayExist`. */
+  reference: string;
+  /** The record's title, the reference included. */
+  title: string;
+  name?: string;
+  /** E.164 when it could be read; otherwise as typed (flagged in our copy). */
+  phone?: string;
+  /** The tenant's phone region: how the CRM's own numbers written without a country code are read when comparing. */
+  phoneRegion: CountryCode;
+  email?: string;
+  comment?: string;
+  formName?: string;
+  pageUrl?: string;
+  referrer?: string;
+  ip?: string;
+  visitorId?: string;
+  sentAt: Date;
+  /** Source fields to fill on the new record (sourceFields.ts `dealSourceValues`). */
+  fields: Partial<Record<SourceFieldKey, string>>;
+  /** For CRMs that keep leads apart from deals (Bitrix24): which one to create. */
+  entity: CrmEntity;
+  /**
+   * An earlier attempt may have created it (its answer never came): look it up by `reference`
+   * first and return it instead of creating a second one.
+   */
+  mayExist: boolean;
+}
+
+export interface CreatedCrmLead {
+  dealId: string;
+  contactId?: string;
+  entity: CrmEntity;
+  /** True when an earlier attempt's record was found and returned (nothing created now). */
+  found?: boolean;
+}
+
+/**
  * An authenticated, rate-paced session with one installed account. Every method makes as few
  * requests as the CRM allows (bulk reads and writes, chunked at the CRM's limits) and throws
  * `CrmError` with a translated failure when the CRM refuses.
@@ -136,6 +180,12 @@ export interface CrmConnection {
   dealsUpdatedSince(since: Date): AsyncIterable<CrmDeal[]>;
   /** Stage changes since `since`, page by page (history import). */
   stageChangesSince(since: Date): AsyncIterable<CrmStageChange[]>;
+  /**
+   * Creates a lead (or deal) with its source filled and the person as its contact: an existing
+   * contact with the same phone or e-mail is reused, never duplicated. Not repeatable on its own:
+   * a retry after an unknown outcome passes `mayExist`.
+   */
+  createLead(input: NewCrmLead): Promise<CreatedCrmLead>;
 }
 
 /** Builds a CRM's adapter for one running process. */

@@ -31,18 +31,18 @@ export function identityHash(kind: IdentityKind, normalized: string): string {
   return createHash('sha256').update(`${kind}:${normalized}`).digest('hex');
 }
 
-/** The hash of a raw phone or e-mail, or undefined when it cannot be normalised. */
-export function hashOf(kind: IdentityKind, raw: string): string | undefined {
-  const normalized = kind === 'phone' ? normalizePhone(raw) : normalizeEmail(raw);
+/** The hash of a raw phone or e-mail, or undefined when it cannot be normalised. `region`: the tenant's phone region. */
+export function hashOf(kind: IdentityKind, raw: string, region: CountryCode = DEFAULT_PHONE_COUNTRY): string | undefined {
+  const normalized = kind === 'phone' ? normalizePhone(raw, region) : normalizeEmail(raw);
   return normalized ? identityHash(kind, normalized) : undefined;
 }
 
-/** Remembers that `visitorId` left this phone or e-mail (idempotent). */
+/** Remembers that `visitorId` left this phone or e-mail (idempotent). `region`: the tenant's phone region (tenantSettings). */
 export async function recordIdentity(
   db: Queryable,
-  input: { tenantId: string; visitorId: string; kind: IdentityKind; value: string; origin: string; at?: Date },
+  input: { tenantId: string; visitorId: string; kind: IdentityKind; value: string; origin: string; at?: Date; region?: CountryCode },
 ): Promise<boolean> {
-  const hash = hashOf(input.kind, input.value);
+  const hash = hashOf(input.kind, input.value, input.region);
   if (!hash) return false;
   await db.query(
     `INSERT INTO visitor_identities (tenant_id, kind, value_hash, visitor_id, origin, seen_at) VALUES ($1, $2, $3, $4, $5, $6)
@@ -68,4 +68,53 @@ export async function visitorsByIdentity(db: Queryable, tenantId: string, kind: 
 export async function hasIdentities(db: Queryable, tenantId: string): Promise<boolean> {
   const result = await db.query('SELECT 1 FROM visitor_identities WHERE tenant_id = $1 LIMIT 1', [tenantId]);
   return result.rows.length > 0;
+}
+
+/** One person is at most this many visitor ids (devices, browsers, cleared cookies). */
+export const MAX_MERGED_VISITORS = 50;
+/** Hops followed from a visitor to others through shared phones and e-mails. */
+export const MAX_MERGE_HOPS = 4;
+
+/**
+ * The visitor ids that are the same person as each of `visitorIds` (each included): visitors who
+ * left the same phone or e-mail, transitively (A shares a phone with B, B an e-mail with C: one
+ * person), up to MAX_MERGE_HOPS hops and MAX_MERGED_VISITORS ids per person — a phone shared by a
+ * whole office, or a form's placeholder that slipped through, must not glue hundreds of people
+ * into one. One query per hop for the whole set.
+ */
+export async function mergedVisitorGroups(db: Queryable, tenantId: string, visitorIds: readonly string[]): Promise<Map<string, string[]>> {
+  const groups = new Map<string, Set<string>>(visitorIds.map((id) => [id, new Set([id])]));
+  if (visitorIds.length === 0) return new Map();
+  // Which starting visitors each known id belongs to (an id may reach several of them).
+  const owners = new Map<string, Set<string>>(visitorIds.map((id) => [id, new Set([id])]));
+  let frontier = [...new Set(visitorIds)];
+  for (let hop = 0; hop < MAX_MERGE_HOPS && frontier.length > 0; hop += 1) {
+    const { rows } = await db.query<{ visitor_id: string; other: string }>(
+      `SELECT DISTINCT mine.visitor_id, other.visitor_id AS other FROM visitor_identities mine
+       JOIN visitor_identities other ON other.tenant_id = mine.tenant_id AND other.kind = mine.kind AND other.value_hash = mine.value_hash
+       WHERE mine.tenant_id = $1 AND mine.visitor_id = ANY($2::text[]) AND other.visitor_id <> mine.visitor_id
+       ORDER BY mine.visitor_id, other.visitor_id`,
+      [tenantId, frontier],
+    );
+    const next = new Set<string>();
+    for (const row of rows) {
+      for (const start of owners.get(row.visitor_id) ?? []) {
+        const group = groups.get(start);
+        if (!group || group.has(row.other) || group.size >= MAX_MERGED_VISITORS) continue;
+        group.add(row.other);
+        const reached = owners.get(row.other) ?? new Set<string>();
+        reached.add(start);
+        owners.set(row.other, reached);
+        next.add(row.other);
+      }
+    }
+    frontier = [...next];
+  }
+  return new Map([...groups].map(([id, group]) => [id, [...group]]));
+}
+
+/** The visitor ids that are the same person as `visitorId` (itself first); see `mergedVisitorGroups`. */
+export async function mergedVisitorIds(db: Queryable, tenantId: string, visitorId: string): Promise<string[]> {
+  const groups = await mergedVisitorGroups(db, tenantId, [visitorId]);
+  return groups.get(visitorId) ?? [visitorId];
 }

@@ -50,7 +50,7 @@ export const ownFields: readonly OwnField[] = [
   { key: 'lf_match', code: 'LF_MATCH', name: { ru: 'LongFunnel: как связана заявка', en: 'LongFunnel: matched by' }, type: 'text' },
 ];
 
-export type MatchMethod = 'visitor_id' | 'call' | 'phone' | 'email' | 'none';
+export type MatchMethod = 'visitor_id' | 'form' | 'call' | 'phone' | 'email' | 'none';
 
 export interface DealMatch {
   method: MatchMethod;
@@ -61,8 +61,15 @@ export interface DealMatch {
   reason: string | null;
 }
 
-/** How sure each way of matching is (DESIGN.md "Matching a CRM deal to a visitor", strongest first). */
-export const matchConfidence: Record<MatchMethod, number> = { visitor_id: 1, call: 0.95, phone: 0.9, email: 0.85, none: 0 };
+/**
+ * How sure each way of matching is (DESIGN.md "Matching a CRM deal to a visitor", strongest first;
+ * docs/lead-capture.md "The match report"): a visitor id the deal carries, or a lead our own form
+ * path created, names the visitor outright (1); a call matched to the visit that held the tracking
+ * number is nearly as sure (0.95: a number can be shown to a visitor and dialled by someone they
+ * passed it to); a phone (0.9) or e-mail (0.85) shared by a contact and a visitor can be a shared
+ * office phone or mailbox, and e-mails are more often shared than mobile numbers.
+ */
+export const matchConfidence: Record<MatchMethod, number> = { visitor_id: 1, form: 1, call: 0.95, phone: 0.9, email: 0.85, none: 0 };
 
 /** The visit columns the fields are computed from. */
 export interface TouchVisit {
@@ -100,6 +107,7 @@ function touchText(visit: TouchVisit): string {
 
 const matchWords: Record<MatchMethod, string> = {
   visitor_id: 'visitor id',
+  form: 'form',
   call: 'call',
   phone: 'phone',
   email: 'e-mail',

@@ -14,6 +14,11 @@ export interface CrmAccountSource {
   countByStatus(): Promise<Array<{ crm: string; status: string; count: number }>>;
 }
 
+export interface NumberPoolSource {
+  /** Each site's pool size and the most visits that wanted a number at once; called on each scrape. */
+  pools(): Promise<Array<{ site: string; poolSize: number; peakWanted: number }>>;
+}
+
 export class Metrics {
   readonly registry = new Registry();
 
@@ -83,6 +88,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly leadsAccepted = new Counter({
+    name: 'longfunnel_leads_accepted_total',
+    help: 'Leads submitted (forms, calls, e-mails, API), by origin and outcome (stored, flagged: a phone or e-mail kept as typed, repeat: a repeat of an earlier one)',
+    labelNames: ['origin', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly leadsDelivered = new Counter({
+    name: 'longfunnel_leads_delivered_total',
+    help: 'Lead deliveries to a CRM, by CRM and outcome (created, found: an earlier attempt had created it, retry, waiting: no usable CRM account, failed: the CRM refused it)',
+    labelNames: ['crm', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly crmHistoryImported = new Counter({
     name: 'longfunnel_crm_history_imported_total',
     help: 'Deals and stage changes imported from a CRM at install, by CRM and kind (deals, stage_changes)',
@@ -104,6 +123,40 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly numberLeases = new Counter({
+    name: 'longfunnel_number_leases_total',
+    help: 'Visits that asked for a tracking number, by outcome (leased: a pool number; exhausted: the pool had none free, the visit saw the static or default number)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly numberPoolExhausted = new Counter({
+    name: 'longfunnel_number_pool_exhausted_total',
+    help: "Visits that found their site's pool of tracking numbers exhausted, by site id: their calls cannot be tied to them",
+    labelNames: ['site'] as const,
+    registers: [this.registry],
+  });
+
+  readonly callsReceived = new Counter({
+    name: 'longfunnel_calls_total',
+    help: 'Calls received by the calls API, by outcome (matched, call_to_non_leased_number, lease_expired, repeated)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly emailsReceived = new Counter({
+    name: 'longfunnel_emails_total',
+    help: 'E-mails received by the e-mails API, by outcome (matched, no_plus_tag, unknown_tag, repeated)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly numberPoolPeakWanted: Gauge<'site'>;
+
+  readonly numberPoolSize: Gauge<'site'>;
+
+  private numberPoolSource: NumberPoolSource | undefined;
+
   readonly queueDepth: Gauge<'queue' | 'state'>;
 
   readonly crmAccountsNeedingReauth: Gauge<'crm'>;
@@ -115,6 +168,37 @@ export class Metrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'longfunnel_' });
     const metrics = this;
+    // Read from the database at scrape time: every process then reports the peak whichever
+    // process saw it, and a pool resized by the admin API shows at once.
+    let poolsRead: Promise<Array<{ site: string; poolSize: number; peakWanted: number }> | undefined> | undefined;
+    const readPools = () => {
+      poolsRead ??= (metrics.numberPoolSource?.pools() ?? Promise.resolve(undefined)).catch(() => undefined).finally(() => setImmediate(() => (poolsRead = undefined)));
+      return poolsRead;
+    };
+    this.numberPoolPeakWanted = new Gauge({
+      name: 'longfunnel_number_pool_peak_wanted',
+      help: 'The most visits of a site that wanted a tracking number at once, seen when its pool ran out: the pool size that would have been enough (read at scrape time)',
+      labelNames: ['site'] as const,
+      registers: [this.registry],
+      async collect() {
+        const pools = await readPools();
+        if (!pools) return;
+        this.reset();
+        for (const pool of pools) this.set({ site: pool.site }, pool.peakWanted);
+      },
+    });
+    this.numberPoolSize = new Gauge({
+      name: 'longfunnel_number_pool_size',
+      help: 'Tracking numbers in the pool of each site (read at scrape time)',
+      labelNames: ['site'] as const,
+      registers: [this.registry],
+      async collect() {
+        const pools = await readPools();
+        if (!pools) return;
+        this.reset();
+        for (const pool of pools) this.set({ site: pool.site }, pool.poolSize);
+      },
+    });
     this.queueDepth = new Gauge({
       name: 'longfunnel_queue_jobs',
       help: 'Jobs in each queue by state (waiting, delayed, active, failed), read at scrape time',
@@ -146,6 +230,11 @@ export class Metrics {
         for (const { crm, status, count } of counts) this.inc({ crm }, status === 'needs_reauth' ? count : 0);
       },
     });
+  }
+
+  /** Makes scrapes report each site's pool size and the peak of visits wanting a number. */
+  watchNumberPools(source: NumberPoolSource): void {
+    this.numberPoolSource = source;
   }
 
   /** Makes scrapes report the depth of the given queues. */

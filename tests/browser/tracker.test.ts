@@ -14,7 +14,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchBrowser, startTestSite, type CollectedRequest, type TestSite } from '../support/browser.js';
 
 const SITE_KEY = 'site_key_1';
-const PROTOCOL_FIELDS = new Set(['v', 'site', 'type', 'visitor', 'visit', 'url', 'title', 'landing', 'referrer', 'goal', 'value', 'ym_uid', 'ga_cid', 'screen', 'ts']);
+const PROTOCOL_FIELDS = new Set(['v', 'site', 'type', 'visitor', 'visit', 'url', 'title', 'landing', 'referrer', 'goal', 'value', 'ym_uid', 'ga_cid', 'screen', 'swap', 'ts']);
 const TWO_YEARS_S = 2 * 365 * 24 * 60 * 60;
 const DAY_S = 24 * 60 * 60;
 const CHROMIUM_COOKIE_CAP_S = 400 * DAY_S;
@@ -178,7 +178,7 @@ async function newTab(): Promise<Tab> {
 function assertProtocolFields(body: Body): void {
   const unknown = Object.keys(body).filter((key) => !PROTOCOL_FIELDS.has(key));
   assert.deepEqual(unknown, [], 'only protocol fields are sent');
-  assert.equal(body.v, 1);
+  assert.equal(body.v, 2);
   assert.equal(body.site, SITE_KEY);
   assert.match(String(body.visitor), /^[\w-]{8,64}$/);
   assert.match(String(body.visit), /^[\w-]{8,64}$/);

@@ -1,6 +1,6 @@
 /** The body `t.js` posts to `/collect` (PROTOCOL.md, "Body"), and the limits on its fields. */
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const MAX_URL_LENGTH = 2048;
 export const MAX_TITLE_LENGTH = 300;
 export const MAX_GOAL_LENGTH = 100;
@@ -25,6 +25,8 @@ export interface Payload extends PageHit {
   readonly ym_uid?: string;
   readonly ga_cid?: string;
   readonly screen?: string;
+  /** Asks which phone and e-mail this visit shows (PROTOCOL.md, "Swap"). */
+  readonly swap?: 1;
 }
 
 /** Cuts to at most `max` UTF-16 units without splitting a surrogate pair (an emoji cut in half is not text). */

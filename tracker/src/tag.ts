@@ -15,6 +15,8 @@ export interface TagOptions {
   readonly cookieDomain: string;
   /** `data-consent="required"`: nothing stored or sent until `longfunnel('consent', true)`. */
   readonly consentRequired: boolean;
+  /** `data-swap`: the site has call or e-mail tracking; the visit's first hit asks which phone and e-mail to show. */
+  readonly swap: boolean;
 }
 
 export function readTag(): TagOptions | null {
@@ -29,5 +31,6 @@ export function readTag(): TagOptions | null {
     collectUrl: new URL(script.src).origin + '/collect',
     cookieDomain: script.getAttribute('data-cookie-domain') || '',
     consentRequired: script.getAttribute('data-consent') === 'required',
+    swap: script.hasAttribute('data-swap'),
   };
 }

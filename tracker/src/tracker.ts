@@ -9,12 +9,16 @@ import { goalName, goalValue, MAX_TITLE_LENGTH, MAX_URL_LENGTH, optionalText, PR
 import { sourceKey } from './sourceKey.js';
 import { readCookie, readStorage, writeCookie, writeStorage } from './storage.js';
 import type { TagOptions } from './tag.js';
-import { transmit } from './transport.js';
+import { showSwap } from './swap.js';
+import type { SwapAnswer } from './swapText.js';
+import { transmit, transmitForAnswer } from './transport.js';
 import { decideVisit, formatVisitState, parseLanding, parseVisitState } from './visit.js';
 
 const VISITOR_COOKIE = '_lfid';
 const VISIT_COOKIE = '_lfs';
 const LANDING_KEY = '_lf_land';
+/** The visit's phone and e-mail: the collector's answer with the visit id, JSON. */
+const SWAP_KEY = '_lf_swap';
 
 /** What a page load says about the visit; history navigations and goals say nothing. */
 interface Arrival {
@@ -51,6 +55,7 @@ export function trackNavigation(): void {
   if (currentPage() === trackedPage) return;
   trackedPage = currentPage();
   track('pageview', NO_ARRIVAL);
+  showSwap();
 }
 
 /** One `longfunnel(...)` call: `('goal', name, {value})` or `('consent', true | false)`. */
@@ -84,8 +89,9 @@ function track(type: Payload['type'], arrival: Arrival, goal?: string, value?: n
 function send(hit: PageHit, arrival: Arrival): void {
   const storedVisitor = readCookie(VISITOR_COOKIE);
   const visitor = isId(storedVisitor) ? storedVisitor : newId();
+  const previous = parseVisitState(readCookie(VISIT_COOKIE));
   const { state, landing } = decideVisit(
-    parseVisitState(readCookie(VISIT_COOKIE)),
+    previous,
     parseLanding(readStorage(LANDING_KEY)),
     { now: Date.now(), url: hit.url, sourceKey: arrival.sourceKey, referrer: arrival.referrer },
     newId,
@@ -107,6 +113,22 @@ function send(hit: PageHit, arrival: Arrival): void {
     } as const,
     hit,
   );
+  if (tag.swap) {
+    // The visit's answer holds while its number is leased: until it has been quiet for `ttl`.
+    let stored: (SwapAnswer & { visit: string }) | undefined;
+    try {
+      stored = JSON.parse(readStorage(SWAP_KEY));
+    } catch {
+      // none yet
+    }
+    if (stored && stored.visit === state.id && previous && hit.ts - previous.lastActivity < stored.ttl * 1000) showSwap(stored);
+    else {
+      return transmitForAnswer(tag.collectUrl, JSON.stringify(Object.assign({ swap: 1 }, payload)), (answer: SwapAnswer) => {
+        writeStorage(SWAP_KEY, JSON.stringify(Object.assign({ visit: state.id }, answer)));
+        showSwap(answer);
+      });
+    }
+  }
   transmit(tag.collectUrl, JSON.stringify(payload));
 }
 

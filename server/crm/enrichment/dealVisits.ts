@@ -1,10 +1,11 @@
 /**
- * A deal's path: the visits of its visitor — and of every visitor sharing a phone or e-mail with
- * it — within the lookback window up to the deal's creation, oldest first. Two queries for a whole
- * batch of deals, whatever its size.
+ * A deal's path: the visits of its visitor — and of every visitor who is the same person through a
+ * shared phone or e-mail, transitively (`mergedVisitorGroups`) — within the lookback window up to
+ * the deal's creation, oldest first. A few queries for a whole batch of deals, whatever its size.
  */
 import type { Queryable } from '../../storage/database.js';
 import type { CrmDeal } from '../crmAdapter.js';
+import { mergedVisitorGroups } from '../identities.js';
 import type { DealMatch, TouchVisit } from '../sourceFields.js';
 
 interface VisitRow {
@@ -38,14 +39,7 @@ export async function visitsForDeals(
   if (matched.length === 0) return paths;
   const visitorIds = [...new Set(matched.map((deal) => matches.get(deal.id)?.visitorId as string))];
 
-  const stitched = await db.query<{ visitor_id: string; other: string }>(
-    `SELECT DISTINCT mine.visitor_id, other.visitor_id AS other FROM visitor_identities mine
-     JOIN visitor_identities other ON other.tenant_id = mine.tenant_id AND other.kind = mine.kind AND other.value_hash = mine.value_hash
-     WHERE mine.tenant_id = $1 AND mine.visitor_id = ANY($2::text[])`,
-    [tenantId, visitorIds],
-  );
-  const people = new Map<string, Set<string>>(visitorIds.map((id) => [id, new Set([id])]));
-  for (const row of stitched.rows) people.get(row.visitor_id)?.add(row.other);
+  const people = new Map([...(await mergedVisitorGroups(db, tenantId, visitorIds))].map(([id, group]) => [id, new Set(group)]));
 
   const earliest = Math.min(...matched.map((deal) => deal.createdAt.getTime())) - lookbackDays * DAY_MS;
   const everyone = [...new Set([...people.values()].flatMap((set) => [...set]))];

@@ -20,6 +20,7 @@ import { validatePayload, type TrackerPayload } from './payloadSchema.js';
 import { storeTrackingEvents } from './storeTrackingEvents.js';
 import type { TrackingEvent } from './trackingEvent.js';
 import { UserAgentCache, type UserAgentFacts } from './userAgents.js';
+import { VisitSwap, type SwapAnswer } from '../../callTracking/visitSwap.js';
 
 export const COLLECT_BODY_LIMIT_BYTES = 16 * 1024;
 const COLLECT_BODY_TYPES = ['text/plain', 'application/json'];
@@ -105,6 +106,19 @@ export function collectRoute(deps: FeatureDeps): FastRoute {
     onBatch: (size) => deps.metrics.collectBatchSize.observe(size),
   });
   const counted = deps.metrics.collectedHits;
+  const swap = new VisitSwap({
+    db: deps.db,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    policy: { graceMs: deps.config.numberLeaseGraceMs, cooldownMs: deps.config.numberCooldownMs },
+  });
+
+  /** The hit is stored whatever happens here: a failure only leaves the page showing its own phone and e-mail. */
+  const swapAnswer = (payload: TrackerPayload, site: Site): Promise<SwapAnswer | undefined> =>
+    swap.answer({ tenantId: site.tenantId, siteId: site.id, visitId: payload.visit, visitorId: payload.visitor }).catch((error: unknown) => {
+      deps.logger.error('collect: choosing the phone number and e-mail of a visit failed', errorMeta(error));
+      return undefined;
+    });
 
   const collect = async (req: IncomingMessage, res: ServerResponse, clientIp: string | undefined) => {
     await perIp.consume(rateLimitKey(clientIp)).catch((rejection) => {
@@ -156,6 +170,14 @@ export function collectRoute(deps: FeatureDeps): FastRoute {
       throw AppError.unavailable('The hit could not be stored; try again later');
     }
     counted.inc({ outcome: 'stored' });
+    const answer = payload.swap ? await swapAnswer(payload, site) : undefined;
+    if (answer) {
+      res.statusCode = 200;
+      res.setHeader('Content-Type', 'application/json');
+      res.setHeader('Cache-Control', 'no-store');
+      res.end(JSON.stringify(answer));
+      return;
+    }
     res.statusCode = 204;
     res.end();
   };

@@ -1,4 +1,4 @@
-/** The tracker's payload, protocol version 1 (tracker/PROTOCOL.md). Unknown fields are refused. */
+/** The tracker's payload, protocol versions 1 and 2 (tracker/PROTOCOL.md). Unknown fields are refused. */
 import Joi from 'joi';
 
 const id = Joi.string().pattern(/^[A-Za-z0-9_-]{8,64}$/);
@@ -23,7 +23,7 @@ const httpUrl = Joi.string()
   .message('{{#label}} must be an http or https URL');
 
 export interface TrackerPayload {
-  v: 1;
+  v: 1 | 2;
   site: string;
   type: 'pageview' | 'goal';
   visitor: string;
@@ -37,13 +37,15 @@ export interface TrackerPayload {
   ym_uid?: string;
   ga_cid?: string;
   screen?: string;
+  /** Version 2: the visit's first hit on a page with `data-swap` asks which phone and e-mail it shows. */
+  swap?: 1;
   ts: number;
 }
 
 const goalName = Joi.string().min(1).max(100);
 
 export const trackerPayloadSchema = Joi.object<TrackerPayload>({
-  v: Joi.number().valid(1).required(),
+  v: Joi.number().valid(1, 2).required(),
   site: Joi.string()
     .pattern(/^lf_[A-Za-z0-9]{24}$/)
     .message('"site" must be a site key like lf_ and 24 letters or digits: check data-site in the tag')
@@ -60,6 +62,7 @@ export const trackerPayloadSchema = Joi.object<TrackerPayload>({
   ym_uid: Joi.string().pattern(/^\d{1,32}$/),
   ga_cid: Joi.string().pattern(/^\d{1,20}\.\d{1,20}$/),
   screen: Joi.string().pattern(/^\d{1,5}x\d{1,5}$/),
+  swap: Joi.number().valid(1),
   ts: Joi.number().integer().min(0).required(),
 }).options({ abortEarly: false, convert: false });
 
