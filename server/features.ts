@@ -4,8 +4,10 @@ import { createBitrix24Adapter } from '../integrations/bitrix24/bitrix24Adapter.
 import { adminQueuesFeature } from './admin/queueRoutes.js';
 import { callTrackingFeature } from './callTracking/callTrackingFeature.js';
 import { crmFeature } from './crm/crmFeature.js';
+import { dashboardFeature } from './reports/dashboardFeature.js';
+import { reportsFeature } from './reports/reportsFeature.js';
 import type { Feature } from './runtime.js';
 import { tenantsFeature } from './tenants/tenantRoutes.js';
 import { trackingFeature } from './tracking/trackingFeature.js';
 
-export const productionFeatures: readonly Feature[] = [trackingFeature, crmFeature([createAmocrmAdapter, createBitrix24Adapter]), adminQueuesFeature, tenantsFeature, callTrackingFeature];
+export const productionFeatures: readonly Feature[] = [trackingFeature, crmFeature([createAmocrmAdapter, createBitrix24Adapter]), adminQueuesFeature, tenantsFeature, callTrackingFeature, reportsFeature, dashboardFeature];

@@ -10,10 +10,11 @@ import { m0005DealFieldsSeen } from './0005_deal_fields_seen.js';
 import { m0006TenantSettings } from './0006_tenant_settings.js';
 import { m0007LeadCapture } from './0007_lead_capture.js';
 import { m0008CallTracking } from './0008_call_tracking.js';
+import { m0009Reports } from './0009_reports.js';
 
 export interface Migration {
   id: string;
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [m0001JobsTable, m0002Tracking, m0003Crm, m0004DealEntity, m0005DealFieldsSeen, m0006TenantSettings, m0007LeadCapture, m0008CallTracking];
+export const migrations: readonly Migration[] = [m0001JobsTable, m0002Tracking, m0003Crm, m0004DealEntity, m0005DealFieldsSeen, m0006TenantSettings, m0007LeadCapture, m0008CallTracking, m0009Reports];

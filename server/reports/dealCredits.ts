@@ -1,0 +1,185 @@
+/**
+ * Deals and their attributed touches, as SQL the reports build on (docs/reports.md, "How a deal is
+ * attributed"). A deal's path is the visits of its visitor and of every visitor sharing a phone or
+ * e-mail with it (visitor_identities, as enrichment stitches them) within the tenant's lookback up
+ * to the deal's creation. Each touch's credit under a model is computed in SQL with window
+ * functions (the same formulas as server/attribution, which the tests check it against); Markov's
+ * removal effects come from the engine (`markovRemovalEffects`) over the tenant's paths and are
+ * passed in as a table, after which the per-touch split is SQL too.
+ *
+ * The CTEs:
+ *   d  - the deals of the period (filters applied) with their measures
+ *   dv - (deal, visitor) for the deal's visitor and its merged identities
+ *   t  - the touches: visits on each deal's path
+ *   c  - the credited touches (deal_id, channel, source, medium, campaign, term, credit)
+ */
+import { markovRemovalEffects, type AttributionModel, type ChannelPath, type MarkovCredit } from '../attribution/index.js';
+import type { Queryable } from '../storage/database.js';
+import type { Level, Period } from './reportParams.js';
+
+/** Positional parameters collected while SQL is put together. */
+export class SqlParams {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+export interface DealScope {
+  tenantId: string;
+  period: Period;
+  siteId?: string | undefined;
+  pipelineId?: string | undefined;
+  lookbackDays: number;
+}
+
+/** Separates channel names in a path signature (cannot occur in a channel name). */
+export const PATH_SEPARATOR = '\u001f';
+/** The channel (and source) of a deal with no visit on its path. */
+export const NO_SOURCE = '(none)';
+/** A campaign or term a visit does not have. */
+export const NOT_SET = '(not set)';
+
+/** `d`: the deals created in the period, not deleted, with their funnel flags and revenue. */
+export function dealsCte(scope: DealScope, p: SqlParams): string {
+  const tenant = p.add(scope.tenantId);
+  const filters = [`d.tenant_id = ${tenant}`, 'NOT d.deleted', `d.created_at >= ${p.add(scope.period.start.toISOString())}`, `d.created_at < ${p.add(scope.period.end.toISOString())}`];
+  if (scope.pipelineId) filters.push(`d.pipeline_id = ${p.add(scope.pipelineId)}`);
+  if (scope.siteId) filters.push(`EXISTS (SELECT 1 FROM visits sv WHERE sv.tenant_id = d.tenant_id AND sv.visitor_id = d.visitor_id AND sv.site_id = ${p.add(scope.siteId)})`);
+  return `d AS (
+    SELECT d.id, d.visitor_id, d.created_at, d.closed_at, d.outcome, d.pipeline_id, d.stage_id, d.entity, d.responsible_user_id,
+      d.contact_ids, d.match_method, d.match_reason,
+      CASE WHEN d.outcome = 'won' THEN COALESCE(d.amount, 0) ELSE 0 END::float8 AS revenue,
+      (d.outcome = 'won')::int AS is_won,
+      (d.entity = 'deal' AND (d.outcome = 'won' OR COALESCE(cs.kind IN ('open', 'won'), false) OR EXISTS (
+        SELECT 1 FROM stage_changes sc JOIN crm_stages ss ON ss.tenant_id = sc.tenant_id AND ss.pipeline_id = sc.pipeline_id AND ss.stage_id = sc.to_stage_id
+        WHERE sc.tenant_id = d.tenant_id AND sc.deal_id = d.id AND ss.kind IN ('open', 'won'))))::int AS is_deal
+    FROM deals d
+    LEFT JOIN crm_stages cs ON cs.tenant_id = d.tenant_id AND cs.pipeline_id = d.pipeline_id AND cs.stage_id = d.stage_id
+    WHERE ${filters.join(' AND ')}
+  )`;
+}
+
+/** `dv` and `t`: each deal's touches (needs `d`). */
+export function touchesCtes(scope: DealScope, p: SqlParams): string {
+  const tenant = p.add(scope.tenantId);
+  const lookback = p.add(scope.lookbackDays);
+  const site = scope.siteId ? ` AND v.site_id = ${p.add(scope.siteId)}` : '';
+  return `dv AS (
+    SELECT d.id AS deal_id, d.visitor_id FROM d WHERE d.visitor_id IS NOT NULL
+    UNION
+    SELECT d.id, other.visitor_id FROM d
+    JOIN visitor_identities mine ON mine.tenant_id = ${tenant} AND mine.visitor_id = d.visitor_id
+    JOIN visitor_identities other ON other.tenant_id = mine.tenant_id AND other.kind = mine.kind AND other.value_hash = mine.value_hash
+  ),
+  t AS (
+    SELECT dv.deal_id, v.id AS visit_id, v.started_at, d.created_at AS conv_at, v.channel, v.source, v.medium,
+      COALESCE(v.campaign, '${NOT_SET}') AS campaign, COALESCE(v.term, '${NOT_SET}') AS term,
+      (v.source = '(direct)' AND v.medium IN ('(none)', '(not set)')) AS direct
+    FROM dv JOIN d ON d.id = dv.deal_id
+    JOIN visits v ON v.tenant_id = ${tenant} AND v.visitor_id = dv.visitor_id
+      AND v.started_at >= d.created_at - make_interval(days => ${lookback}::int) AND v.started_at <= d.created_at${site}
+  )`;
+}
+
+const TOUCH_COLUMNS = 'deal_id, channel, source, medium, campaign, term';
+
+/** `c`: each touch's credit under `model` (needs `t`). Markov needs its removal effects. */
+export function creditCte(model: AttributionModel, p: SqlParams, options: { halfLifeDays: number; markov?: MarkovCredit }): string {
+  switch (model) {
+    case 'first':
+      return `c AS (SELECT DISTINCT ON (deal_id) ${TOUCH_COLUMNS}, 1::float8 AS credit FROM t ORDER BY deal_id, started_at, visit_id)`;
+    case 'last':
+      return `c AS (SELECT DISTINCT ON (deal_id) ${TOUCH_COLUMNS}, 1::float8 AS credit FROM t ORDER BY deal_id, started_at DESC, visit_id DESC)`;
+    case 'last_non_direct':
+      return `c AS (SELECT DISTINCT ON (deal_id) ${TOUCH_COLUMNS}, 1::float8 AS credit FROM t ORDER BY deal_id, direct, started_at DESC, visit_id DESC)`;
+    case 'linear':
+      return `c AS (SELECT ${TOUCH_COLUMNS}, 1::float8 / count(*) OVER (PARTITION BY deal_id) AS credit FROM t)`;
+    case 'position_based':
+      return `cn AS (
+        SELECT ${TOUCH_COLUMNS}, row_number() OVER (PARTITION BY deal_id ORDER BY started_at, visit_id) AS rn, count(*) OVER (PARTITION BY deal_id) AS cnt FROM t
+      ),
+      c AS (
+        SELECT ${TOUCH_COLUMNS}, CASE WHEN cnt <= 2 THEN 1::float8 / cnt WHEN rn = 1 OR rn = cnt THEN 0.4::float8 ELSE 0.2::float8 / (cnt - 2) END AS credit FROM cn
+      )`;
+    case 'time_decay': {
+      const halfLifeSeconds = p.add(options.halfLifeDays * 86_400);
+      return `ca AS (SELECT ${TOUCH_COLUMNS}, extract(epoch FROM conv_at - started_at)::float8 AS age FROM t),
+      cw AS (SELECT ${TOUCH_COLUMNS}, power(2::float8, -(age - min(age) OVER (PARTITION BY deal_id)) / ${halfLifeSeconds}::float8) AS w FROM ca),
+      c AS (SELECT ${TOUCH_COLUMNS}, w / sum(w) OVER (PARTITION BY deal_id) AS credit FROM cw)`;
+    }
+    case 'markov': {
+      const markov = options.markov;
+      if (!markov) throw new TypeError('the markov model needs its removal effects');
+      const names = [...markov.removalEffect.keys()];
+      const channels = p.add(names);
+      const effects = p.add(names.map((name) => markov.removalEffect.get(name) ?? 0));
+      return `re AS (SELECT unnest(${channels}::text[]) AS re_channel, unnest(${effects}::float8[]) AS effect),
+      cm AS (
+        SELECT ${TOUCH_COLUMNS}, COALESCE(re.effect, 0) AS effect, count(*) OVER (PARTITION BY deal_id) AS cnt,
+          count(*) OVER (PARTITION BY deal_id, channel) AS cc
+        FROM t LEFT JOIN re ON re.re_channel = t.channel
+      ),
+      cx AS (SELECT cm.*, sum(effect / cc) OVER (PARTITION BY deal_id) AS total FROM cm),
+      c AS (SELECT ${TOUCH_COLUMNS}, CASE WHEN total > 0 THEN effect / total / cc ELSE 1::float8 / cnt END AS credit FROM cx)`;
+    }
+    default:
+      throw new TypeError(`unknown model ${String(model)}`);
+  }
+}
+
+/** The column of `d` that says whether a deal converted at `level`. */
+export function levelColumn(level: Level): string {
+  return level === 'leads' ? '1' : level === 'deals' ? 'd.is_deal' : 'd.is_won';
+}
+
+/**
+ * Markov removal effects over the tenant's paths in the scope: each deal's path, converting when
+ * the deal reached `level` (else a null path), plus one null path per visitor with visits in the
+ * period who is on no deal's path.
+ */
+export async function markovForScope(db: Queryable, scope: DealScope, level: Level): Promise<MarkovCredit> {
+  const p = new SqlParams();
+  const deals = dealsCte(scope, p);
+  const touches = touchesCtes(scope, p);
+  const tenant = p.add(scope.tenantId);
+  const site = scope.siteId ? ` AND v.site_id = ${p.add(scope.siteId)}` : '';
+  const sql = `WITH ${deals}, ${touches},
+    dp AS (SELECT deal_id, string_agg(channel, '${PATH_SEPARATOR}' ORDER BY started_at, visit_id) AS sig FROM t GROUP BY deal_id),
+    linked AS (SELECT DISTINCT visitor_id FROM dv),
+    vp AS (
+      SELECT string_agg(v.channel, '${PATH_SEPARATOR}' ORDER BY v.started_at, v.id) AS sig FROM visits v
+      WHERE v.tenant_id = ${tenant} AND v.started_at >= ${p.add(scope.period.start.toISOString())} AND v.started_at < ${p.add(scope.period.end.toISOString())}${site}
+        AND NOT EXISTS (SELECT 1 FROM linked l WHERE l.visitor_id = v.visitor_id)
+      GROUP BY v.visitor_id
+    ),
+    paths AS (
+      SELECT dp.sig, ${levelColumn(level)}::float8 AS conversions, (${levelColumn(level)} * d.revenue)::float8 AS value, (1 - ${levelColumn(level)})::float8 AS nulls
+      FROM dp JOIN d ON d.id = dp.deal_id
+      UNION ALL
+      SELECT sig, 0, 0, 1 FROM vp
+    )
+    SELECT sig, sum(conversions)::float8 AS conversions, sum(value)::float8 AS value, sum(nulls)::float8 AS nulls FROM paths GROUP BY sig`;
+  const { rows } = await db.query<{ sig: string; conversions: number; value: number; nulls: number }>(sql, p.values);
+  const paths: ChannelPath[] = rows.map((row) => ({
+    channels: row.sig.split(PATH_SEPARATOR),
+    conversions: Number(row.conversions),
+    value: Number(row.value),
+    nulls: Number(row.nulls),
+  }));
+  return markovRemovalEffects(paths);
+}
+
+/** The full `WITH d, dv, t, c` prefix for `model` (computing Markov's effects first when needed). */
+export async function creditedDeals(
+  db: Queryable,
+  scope: DealScope,
+  model: AttributionModel,
+  options: { halfLifeDays: number; level: Level },
+): Promise<{ ctes: string; params: SqlParams }> {
+  const markov = model === 'markov' ? await markovForScope(db, scope, options.level) : undefined;
+  const p = new SqlParams();
+  const ctes = [dealsCte(scope, p), touchesCtes(scope, p), creditCte(model, p, { halfLifeDays: options.halfLifeDays, ...(markov ? { markov } : {}) })].join(',\n');
+  return { ctes, params: p };
+}
