@@ -12,7 +12,8 @@ COPY tsconfig.json ./
 COPY server ./server
 COPY integrations ./integrations
 COPY tracker ./tracker
-COPY scripts/build-tracker.mjs ./scripts/build-tracker.mjs
+COPY widget ./widget
+COPY scripts/build-tracker.mjs scripts/build-widget.mjs ./scripts/
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

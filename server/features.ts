@@ -1,5 +1,6 @@
 /** The product's features, in the order their routes are mounted. A new feature is one line here. */
 import { createAmocrmAdapter } from '../integrations/amocrm/amocrmAdapter.js';
+import { createAmocrmWidgetTokens } from '../integrations/amocrm/widgetToken.js';
 import { createBitrix24Adapter } from '../integrations/bitrix24/bitrix24Adapter.js';
 import { adminQueuesFeature } from './admin/queueRoutes.js';
 import { callTrackingFeature } from './callTracking/callTrackingFeature.js';
@@ -9,5 +10,6 @@ import { reportsFeature } from './reports/reportsFeature.js';
 import type { Feature } from './runtime.js';
 import { tenantsFeature } from './tenants/tenantRoutes.js';
 import { trackingFeature } from './tracking/trackingFeature.js';
+import { widgetFeature } from './widget/widgetFeature.js';
 
-export const productionFeatures: readonly Feature[] = [trackingFeature, crmFeature([createAmocrmAdapter, createBitrix24Adapter]), adminQueuesFeature, tenantsFeature, callTrackingFeature, reportsFeature, dashboardFeature];
+export const productionFeatures: readonly Feature[] = [trackingFeature, crmFeature([createAmocrmAdapter, createBitrix24Adapter]), adminQueuesFeature, tenantsFeature, callTrackingFeature, reportsFeature, dashboardFeature, widgetFeature([createAmocrmWidgetTokens])];

@@ -9,6 +9,7 @@ import { Bitrix24Connection } from './bitrix24Connection.js';
 import { eventChanges, readBitrix24Event } from './events.js';
 import { bitrix24InstallRoutes, type Bitrix24InstallDeps } from './installRoutes.js';
 import { Bitrix24OAuthClient } from './oauthClient.js';
+import { bitrix24PlacementRoutes } from './placementRoutes.js';
 import { Bitrix24Rest } from './restClient.js';
 import { bitrix24WebhookRoutes } from './webhookRoutes.js';
 
@@ -29,7 +30,7 @@ export const createBitrix24Adapter: CrmAdapterFactory = (deps) => {
     crm: 'bitrix24',
     pace: paceOf(requestsPerSecond, requestBurst),
     requestTimeoutMs,
-    routes: (services) => [bitrix24InstallRoutes(services, install), bitrix24WebhookRoutes(services)],
+    routes: (services) => [bitrix24InstallRoutes(services, install), bitrix24WebhookRoutes(services), bitrix24PlacementRoutes(services, { timeoutMs: requestTimeoutMs, onResponse })],
     readWebhook: (body) => eventChanges(readBitrix24Event(body)),
     refreshTokens: async (_account, refreshToken) => {
       const { accessToken, refreshToken: next, expiresAt } = await requireOAuth().refresh(refreshToken);

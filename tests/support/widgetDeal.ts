@@ -1,0 +1,115 @@
+/**
+ * A deal with a history for the deal-card widget's tests: a person who came from Yandex ads five
+ * days ago, from Google search two days ago and typed the address three hours ago, then left a
+ * request (the CRM deal carries their visitor id), and after that looked at the price page. The
+ * visits go through `/collect` as a browser sends them; the collector stamps hits with the time it
+ * receives them, so the earlier visits are then moved back in time in the database (the only
+ * arrangement done there). The deal is enriched by LongFunnel through the CRM emulator.
+ */
+import type { Database } from '../../server/storage/database.js';
+import { waitFor } from './processes.js';
+import { newId, pageview, sendHit } from './tracking.js';
+
+export interface ArrangedVisit {
+  /** How long before now it starts, in hours (moved in the database after the collector stored it). */
+  hoursAgo: number;
+  landing: string;
+  referrer?: string;
+  pages?: string[];
+  goals?: string[];
+  userAgent?: string;
+}
+
+export const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+
+/** The person's visits before the lead, oldest first. */
+export const visitsBeforeLead: readonly ArrangedVisit[] = [
+  {
+    hoursAgo: 5 * 24,
+    landing: 'https://shop.example/sofas/?utm_source=yandex&utm_medium=cpc&utm_campaign=sofa_msk&utm_term=%D0%BA%D1%83%D0%BF%D0%B8%D1%82%D1%8C+%D0%B4%D0%B8%D0%B2%D0%B0%D0%BD&yclid=42',
+    pages: ['https://shop.example/sofas/oslo', 'https://shop.example/sofas/bergen'],
+    userAgent: IPHONE,
+  },
+  {
+    hoursAgo: 2 * 24,
+    landing: 'https://shop.example/sofas/oslo',
+    referrer: 'https://www.google.com/',
+    pages: ['https://shop.example/delivery'],
+    goals: ['add_to_cart'],
+  },
+  { hoursAgo: 3, landing: 'https://shop.example/cart', goals: ['callback_request'] },
+];
+
+/** Sends one visit (landing page, more pages, goals) as one browser would; returns its visit id. */
+export async function sendVisit(baseUrl: string, siteKey: string, visitor: string, visit: ArrangedVisit): Promise<string> {
+  const visitId = newId();
+  const options = visit.userAgent ? { userAgent: visit.userAgent } : {};
+  const hit = async (fields: Record<string, unknown>) => {
+    const response = await sendHit(baseUrl, pageview(siteKey, { visitor, visit: visitId, landing: visit.landing, ...fields }), options);
+    if (response.status !== 204) throw new Error(`/collect answered ${response.status}: ${await response.text()}`);
+  };
+  await hit({ url: visit.landing, ...(visit.referrer ? { referrer: visit.referrer } : {}) });
+  for (const page of visit.pages ?? []) await hit({ url: page });
+  for (const goal of visit.goals ?? []) await hit({ type: 'goal', goal, url: visit.pages?.at(-1) ?? visit.landing });
+  return visitId;
+}
+
+/** Waits until the collector stored the visit, then moves it (and its hits) `hoursAgo` back, keeping its length. */
+export async function backdateVisit(db: Database, tenantId: string, visitId: string, hoursAgo: number, minutesLong = 6): Promise<void> {
+  await waitFor(`visit ${visitId} stored`, async () => {
+    const { rows } = await db.query<{ count: string }>('SELECT count(*) AS count FROM visits WHERE tenant_id = $1 AND id = $2', [tenantId, visitId]);
+    return Number(rows[0]?.count) === 1;
+  });
+  const start = new Date(Date.now() - hoursAgo * 3_600_000);
+  await db.query(
+    `WITH shift AS (SELECT $3::timestamptz - started_at AS by FROM visits WHERE tenant_id = $1 AND id = $2)
+     UPDATE hits SET at = hits.at + shift.by FROM shift WHERE hits.tenant_id = $1 AND hits.visit_id = $2`,
+    [tenantId, visitId, start.toISOString()],
+  );
+  await db.query(`UPDATE visits SET started_at = $3, last_activity_at = $3::timestamptz + $4 * interval '1 minute' WHERE tenant_id = $1 AND id = $2`, [
+    tenantId,
+    visitId,
+    start.toISOString(),
+    minutesLong,
+  ]);
+}
+
+/** The visits before the lead, sent and moved back in time. Returns the visitor id. */
+export async function arrangeVisitsBeforeLead(baseUrl: string, db: Database, tenantId: string, siteKey: string): Promise<string> {
+  const visitor = newId();
+  for (const [index, visit] of visitsBeforeLead.entries()) {
+    const visitId = await sendVisit(baseUrl, siteKey, visitor, visit);
+    await backdateVisit(db, tenantId, visitId, visit.hoursAgo, 4 + index * 3);
+  }
+  return visitor;
+}
+
+/** After the lead the person came back and read the price page. */
+export const visitAfterLead: ArrangedVisit = { hoursAgo: 0, landing: 'https://shop.example/price', pages: ['https://shop.example/price/sofas'] };
+
+export async function waitForMatch(db: Database, tenantId: string, dealId: string): Promise<void> {
+  await waitFor(`deal ${dealId} matched`, async () => {
+    const { rows } = await db.query<{ match_method: string | null }>('SELECT match_method FROM deals WHERE tenant_id = $1 AND id = $2', [tenantId, dealId]);
+    return rows[0]?.match_method ? true : undefined;
+  }, 30_000);
+}
+
+export async function waitForStageChange(db: Database, tenantId: string, dealId: string, count = 1): Promise<void> {
+  await waitFor(`deal ${dealId}'s stage change`, async () => {
+    const { rows } = await db.query<{ count: string }>('SELECT count(*) AS count FROM stage_changes WHERE tenant_id = $1 AND deal_id = $2', [tenantId, dealId]);
+    return Number(rows[0]?.count) >= count;
+  }, 30_000);
+}
+
+/** The next open stage (neither the entry nor closed) of the deal's pipeline after the one it is in. */
+export async function nextOpenStage(db: Database, tenantId: string, dealId: string): Promise<{ pipelineId: string; stageId: string; name: string }> {
+  const { rows } = await db.query<{ pipeline_id: string; stage_id: string; name: string }>(
+    `SELECT s.pipeline_id, s.stage_id, s.name FROM crm_stages s JOIN deals d ON d.tenant_id = s.tenant_id AND d.pipeline_id = s.pipeline_id
+     WHERE s.tenant_id = $1 AND d.id = $2 AND s.kind = 'open' AND s.stage_id <> d.stage_id
+       AND s.sort > coalesce((SELECT sort FROM crm_stages c WHERE c.tenant_id = s.tenant_id AND c.pipeline_id = d.pipeline_id AND c.stage_id = d.stage_id), -1)
+     ORDER BY s.sort LIMIT 1`,
+    [tenantId, dealId],
+  );
+  if (!rows[0]) throw new Error('no open stage');
+  return { pipelineId: rows[0].pipeline_id, stageId: rows[0].stage_id, name: rows[0].name };
+}
