@@ -19,6 +19,8 @@ import { dealsOfContacts, markDealsDeleted, saveDeals, saveStageChanges, saveSta
 import { enrichDeals } from './enrichment/enrichDeals.js';
 import { anyUnclaimed, claimDeals, deferDeals, finishDeals, releaseDeals, touchDeals } from './enrichment/pendingDeals.js';
 import { LocalRequestPacer, RedisRequestPacer, type RequestPacer } from './requestPacer.js';
+import { tenantSettings } from '../tenants/tenantSettings.js';
+import type { CrmConnection } from './crmAdapter.js';
 
 export const CRM_QUEUES = { inbox: 'crm-inbox', enrich: 'crm-enrich', setup: 'crm-setup', sweep: 'crm-sweep' } as const;
 
@@ -191,7 +193,8 @@ async function flush(runtime: CrmRuntime, job: Job<TenantJob>): Promise<void> {
   const connection = adapterFor(runtime, account).connect(account, runtime.services);
   const adapter = adapterFor(runtime, account);
   const noteReadBackAfterMs = 2 * adapter.requestTimeoutMs;
-  const context = { db: deps.db, logger: deps.logger, metrics: deps.metrics, lookbackDays: HISTORY_DAYS, noteReadBackAfterMs };
+  const { phoneRegion } = await tenantSettings(deps.db, account.tenantId);
+  const context = { db: deps.db, logger: deps.logger, metrics: deps.metrics, lookbackDays: HISTORY_DAYS, noteReadBackAfterMs, phoneRegion };
   let deferredAny = false;
   let enriched = 0;
   // One lane failing stops the others: a failed flush is retried as a whole, never half-running.
@@ -360,4 +363,20 @@ export function crmFeature(factories: readonly CrmAdapterFactory[]): Feature {
       };
     },
   };
+}
+
+/**
+ * The tenant's CRM account, when it can be worked on now, and a connection to it: for other features
+ * that call the CRM (lead delivery). Needs the CRM feature in the same process.
+ */
+export async function tenantCrm(
+  deps: FeatureDeps,
+  tenantId: string,
+): Promise<{ account: CrmAccount; connection: CrmConnection; requestTimeoutMs: number } | undefined> {
+  const runtime = runtimes.get(deps);
+  if (!runtime) throw new Error('The CRM feature is not running in this process');
+  const account = await activeAccount(runtime, tenantId);
+  if (!account) return undefined;
+  const adapter = adapterFor(runtime, account);
+  return { account, connection: adapter.connect(account, runtime.services), requestTimeoutMs: adapter.requestTimeoutMs };
 }

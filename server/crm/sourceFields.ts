@@ -4,6 +4,7 @@
  * own fields. Each CRM adapter maps these keys to its field codes. Pure functions, no I/O.
  */
 import { parseOpenstat } from '../tracking/classification/openstat.js';
+import { isNoMatchReason, noMatchReasonText } from './enrichment/matchReasons.js';
 
 /** Built-in tracking fields (amoCRM `tracking_data` by code; Bitrix24 UTM_*). */
 export const trackingFieldKeys = [
@@ -182,7 +183,8 @@ export function valuesToWrite(
 /** The one short note a deal gets, summarising where it came from. */
 export function dealNoteText(values: Partial<Record<SourceFieldKey, string>>, match: DealMatch): string {
   if (!values.lf_last_touch) {
-    return `LongFunnel: no visit data (${match.reason ?? 'no visitor matched'}).`;
+    const reason = isNoMatchReason(match.reason) ? noMatchReasonText[match.reason] : match.reason;
+    return `LongFunnel: no visit data (${reason ?? 'no visitor matched'}).`;
   }
   const visits = values.lf_visits === '1' ? '1 visit' : `${values.lf_visits ?? '0'} visits`;
   const since = values.lf_first_visit ? ` since ${values.lf_first_visit.slice(0, 10)}` : '';

@@ -164,7 +164,8 @@ for (const backendName of testBackends()) {
         return result.rows[0];
       });
       assert.equal(row.match_method, 'none');
-      assert.match(row.match_reason, /no visitor id/);
+      // No contact at all: nothing to match by (server/crm/enrichment/matchReasons.ts).
+      assert.equal(row.match_reason, 'no_identity');
       assert.equal(notesOf(world, leadId).length, 0);
       assert.equal(leadFieldsByCode(world, leadOf(world, leadId))['LF_MATCH'], 'no match (0%)');
     });

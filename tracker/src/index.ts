@@ -5,6 +5,7 @@
  */
 import { watchHistory } from './navigation.js';
 import { readTag } from './tag.js';
+import { watchForms } from './forms.js';
 import { runCommand, startTracking, trackNavigation } from './tracker.js';
 
 /** `window.longfunnel`: before `t.js` loads, the snippet's stub that queues its arguments in `q`. */
@@ -35,6 +36,8 @@ function start(): void {
   longfunnel.loaded = true;
   window.longfunnel = longfunnel;
   startTracking(tag);
+  // Forms get the visitor id as a hidden `_lfid` input when used, and may be captured as leads (forms.ts).
+  watchForms(tag);
   watchHistory(() => {
     try {
       trackNavigation();

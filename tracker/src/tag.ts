@@ -17,6 +17,8 @@ export interface TagOptions {
   readonly consentRequired: boolean;
   /** `data-swap`: the site has call or e-mail tracking; the visit's first hit asks which phone and e-mail to show. */
   readonly swap: boolean;
+  /** `data-forms="capture"`: submitted forms are also sent as leads to `/api/v1/leads` (forms.ts). */
+  readonly forms: boolean;
 }
 
 export function readTag(): TagOptions | null {
@@ -32,5 +34,6 @@ export function readTag(): TagOptions | null {
     cookieDomain: script.getAttribute('data-cookie-domain') || '',
     consentRequired: script.getAttribute('data-consent') === 'required',
     swap: script.hasAttribute('data-swap'),
+    forms: script.getAttribute('data-forms') === 'capture',
   };
 }

@@ -34,6 +34,8 @@ let cookieDomain: string;
 let consent: boolean | undefined;
 let held: [PageHit, Arrival][] = [];
 let trackedPage: string;
+/** The visitor id of the last hit sent ('' before the first, e.g. while waiting for consent). */
+export let visitorId = '';
 
 /** Reads what the page load says about the visit and sends its page view (or holds it for consent). */
 export function startTracking(options: TagOptions): void {
@@ -96,6 +98,7 @@ function send(hit: PageHit, arrival: Arrival): void {
     { now: Date.now(), url: hit.url, sourceKey: arrival.sourceKey, referrer: arrival.referrer },
     newId,
   );
+  visitorId = visitor;
   writeCookie(VISITOR_COOKIE, visitor, cookieDomain);
   writeCookie(VISIT_COOKIE, formatVisitState(state), cookieDomain);
   writeStorage(LANDING_KEY, JSON.stringify(landing));

@@ -16,6 +16,7 @@ import { managerOf, type ActAs } from './manager.js';
 import { appMethods } from './methods/app.js';
 import type { MethodTable } from './methods/context.js';
 import { crmEntityMethods } from './methods/crmEntities.js';
+import { duplicateMethods } from './methods/duplicates.js';
 import { stageMethods } from './methods/stages.js';
 import { timelineTrackingMethods } from './methods/timelineTracking.js';
 import { userFieldMethodTable } from './methods/userFields.js';
@@ -26,7 +27,7 @@ import { addDealCategory, createApp, createInboundWebhook, createPortal, type Ne
 import { methodExists, runMethod, type RestDependencies } from './rest.js';
 import { Bitrix24State, type App, type DealCategory, type Portal } from './state.js';
 
-const methods: MethodTable = { ...crmEntityMethods, ...userFieldMethodTable, ...stageMethods, ...timelineTrackingMethods, ...appMethods };
+const methods: MethodTable = { ...crmEntityMethods, ...duplicateMethods, ...userFieldMethodTable, ...stageMethods, ...timelineTrackingMethods, ...appMethods };
 const maxBodyBytes = 10 * 1024 * 1024;
 const portalPrefix = /^\/_portals\/([a-z0-9-]+)(\/.*)?$/;
 

@@ -30,7 +30,7 @@ const DAY_MS = 86_400_000;
 export async function visitsForDeals(
   db: Queryable,
   tenantId: string,
-  deals: readonly CrmDeal[],
+  deals: ReadonlyArray<Pick<CrmDeal, 'id' | 'createdAt'>>,
   matches: ReadonlyMap<string, DealMatch>,
   lookbackDays: number,
 ): Promise<Map<string, TouchVisit[]>> {

@@ -11,7 +11,8 @@ import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Queryable } from '../../storage/database.js';
 import type { CrmAccount } from '../crmAccounts.js';
-import type { CrmConnection, CrmDeal, DealFieldWrite } from '../crmAdapter.js';
+import type { CountryCode } from 'libphonenumber-js';
+import type { CrmConnection, CrmContact, CrmDeal, DealFieldWrite } from '../crmAdapter.js';
 import {
   dealStates,
   markDealsDeleted,
@@ -27,6 +28,20 @@ import {
 import { hashOf, hasIdentities, visitorsByIdentity } from '../identities.js';
 import { dealNoteText, dealSourceValues, matchConfidence, valuesToWrite, type DealMatch, type SourceFieldKey } from '../sourceFields.js';
 import { visitsForDeals } from './dealVisits.js';
+import { NO_MATCH_REASONS } from './matchReasons.js';
+
+/** Deals our lead intake created, with the visitor and how the lead came (form, call, e-mail). */
+async function leadsCreatedFor(db: Queryable, tenantId: string, dealIds: readonly string[]): Promise<Map<string, { visitorId: string; method: 'form' | 'call' | 'email' }>> {
+  if (dealIds.length === 0) return new Map();
+  const { rows } = await db.query<{ crm_deal_id: string; visitor_id: string; origin: string }>(
+    `SELECT DISTINCT ON (crm_deal_id) crm_deal_id, visitor_id, origin FROM lead_requests
+     WHERE tenant_id = $1 AND crm_deal_id = ANY($2::text[]) AND visitor_id IS NOT NULL ORDER BY crm_deal_id, received_at`,
+    [tenantId, dealIds],
+  );
+  return new Map(
+    rows.map((row) => [row.crm_deal_id, { visitorId: row.visitor_id, method: row.origin === 'call' ? 'call' : row.origin === 'email' ? 'email' : 'form' }] as const),
+  );
+}
 
 export interface EnrichmentContext {
   db: Queryable;
@@ -36,6 +51,8 @@ export interface EnrichmentContext {
   lookbackDays: number;
   /** A note posted without an answer is looked for only this long after (the CRM may still apply it). */
   noteReadBackAfterMs: number;
+  /** The tenant's phone region (contacts' numbers written without a country code). Default RU. */
+  phoneRegion?: CountryCode;
 }
 
 export interface BatchOutcome {
@@ -59,8 +76,14 @@ async function matchDeals(
   ourVisitorIds: ReadonlyMap<string, string>,
 ): Promise<Map<string, DealMatch>> {
   const matches = new Map<string, DealMatch>();
+  // A lead our own intake created (server/leads) names its visitor outright, whatever its fields say now.
+  const created = await leadsCreatedFor(context.db, account.tenantId, deals.map((deal) => deal.id));
+  for (const [dealId, lead] of created) {
+    matches.set(dealId, { method: lead.method, visitorId: lead.visitorId, confidence: matchConfidence[lead.method], reason: null });
+  }
   let unmatched: CrmDeal[] = [];
   for (const deal of deals) {
+    if (matches.has(deal.id)) continue;
     const visitorId = deal.fields.lf_visitor_id;
     if (visitorId && ourVisitorIds.get(deal.id) !== visitorId) matches.set(deal.id, { method: 'visitor_id', visitorId, confidence: matchConfidence.visitor_id, reason: null });
     else unmatched.push(deal);
@@ -74,12 +97,13 @@ async function matchDeals(
     unmatched = unmatched.filter((deal) => !matches.has(deal.id));
   }
   const contactIds = [...new Set(unmatched.flatMap((deal) => deal.contactIds))];
+  let contacts: Map<string, CrmContact> | undefined;
   if (contactIds.length > 0 && (await hasIdentities(context.db, account.tenantId))) {
-    const contacts = new Map((await connection.readContacts(contactIds)).map((contact) => [contact.id, contact]));
+    contacts = new Map((await connection.readContacts(contactIds)).map((contact) => [contact.id, contact]));
     const hashes = { phone: new Map<string, string>(), email: new Map<string, string>() };
     for (const contact of contacts.values()) {
       for (const phone of contact.phones) {
-        const hash = hashOf('phone', phone);
+        const hash = hashOf('phone', phone, context.phoneRegion);
         if (hash) hashes.phone.set(phone, hash);
       }
       for (const email of contact.emails) {
@@ -102,10 +126,15 @@ async function matchDeals(
   }
   for (const deal of unmatched) {
     if (matches.has(deal.id)) continue;
-    const reason =
-      deal.contactIds.length === 0
-        ? 'no visitor id in the deal and no contact to match by phone or e-mail'
-        : "no visitor id in the deal, and no visitor left the contact's phone or e-mail";
+    // Contacts read: a deal whose contacts hold no phone and no e-mail has nothing to match by. Not
+    // read (no visitor left any identity yet): a contact is taken to hold one, so no visitor was known.
+    const hasIdentity = contacts
+      ? deal.contactIds.some((id) => {
+          const contact = contacts?.get(id);
+          return contact !== undefined && (contact.phones.length > 0 || contact.emails.length > 0);
+        })
+      : deal.contactIds.length > 0;
+    const reason = hasIdentity ? NO_MATCH_REASONS.no_tracker_visit : NO_MATCH_REASONS.no_identity;
     matches.set(deal.id, { method: 'none', visitorId: null, confidence: 0, reason });
   }
   return matches;

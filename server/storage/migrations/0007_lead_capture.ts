@@ -34,6 +34,7 @@ export const m0007LeadCapture: Migration = {
       status              text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
       attempts            integer NOT NULL DEFAULT 0,
       attempt_started_at  timestamptz,
+      last_attempt_at     timestamptz,
       delivering_until    timestamptz,
       last_error          text,
       crm                 text,

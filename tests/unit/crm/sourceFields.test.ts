@@ -5,7 +5,7 @@ import { dealNoteText, dealSourceValues, valuesToWrite, type DealMatch, type Tou
 
 const byVisitorId: DealMatch = { method: 'visitor_id', visitorId: 'v-1', confidence: 1, reason: null };
 const byPhone: DealMatch = { method: 'phone', visitorId: 'v-2', confidence: 0.9, reason: null };
-const noMatch: DealMatch = { method: 'none', visitorId: null, confidence: 0, reason: 'no contact to match by phone or e-mail' };
+const noMatch: DealMatch = { method: 'none', visitorId: null, confidence: 0, reason: 'no_identity' };
 
 let minute = 0;
 function visit(fields: Partial<TouchVisit>): TouchVisit {
@@ -141,6 +141,6 @@ test('when a deal has visits, then its note names the credited touch, the visits
 });
 
 test('when a deal has no visit data, then its note says why', () => {
-  assert.equal(dealNoteText(dealSourceValues([], noMatch), noMatch), 'LongFunnel: no visit data (no contact to match by phone or e-mail).');
+  assert.equal(dealNoteText(dealSourceValues([], noMatch), noMatch), 'LongFunnel: no visit data (no visitor id, phone or e-mail in the deal).');
   assert.equal(dealNoteText({}, { ...noMatch, reason: null }), 'LongFunnel: no visit data (no visitor matched).');
 });
