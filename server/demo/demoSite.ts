@@ -13,6 +13,8 @@ export interface DemoBrand {
   product: string;
   phone: string;
   siteKey: string;
+  /** Extra attributes of the tracker tag: `data-swap` (call tracking), `data-forms="capture"` (leads). */
+  tagAttributes: string;
 }
 
 export interface DemoSite {
@@ -40,7 +42,7 @@ header{display:flex;justify-content:space-between;align-items:center}.phone{font
 form{display:grid;gap:8px;max-width:360px}input,textarea,button{font:inherit;padding:8px}button{background:#0b6;color:#fff;border:0;border-radius:4px}
 .note{color:#667;font-size:.9em}</style>
 <script>window.longfunnel=window.longfunnel||function(){(window.longfunnel.q=window.longfunnel.q||[]).push(arguments)}</script>
-<script async src="${escapeHtml(publicUrl)}/t.js" data-site="${escapeHtml(brand.siteKey)}"></script>
+<script async src="${escapeHtml(publicUrl)}/t.js" data-site="${escapeHtml(brand.siteKey)}"${brand.tagAttributes}></script>
 </head><body>
 <header><strong>${escapeHtml(brand.name)}</strong><span class="phone" data-lf-phone>${escapeHtml(brand.phone)}</span></header>
 <main>
@@ -59,15 +61,11 @@ form{display:grid;gap:8px;max-width:360px}input,textarea,button{font:inherit;pad
 </main>
 <footer class="note">Демо-сайт LongFunnel: посещения, заявки и звонки этого сайта попадают в демо-CRM.</footer>
 <script>
+// The tracker's form capture (data-forms="capture") sends the request to LongFunnel's leads API.
 document.getElementById('request').addEventListener('submit', function (event) {
   event.preventDefault();
-  var form = event.target;
   window.longfunnel('goal', 'request_form');
-  var match = document.cookie.match(/(?:^|; )_lfid=([^;]+)/);
-  var body = { site: ${JSON.stringify(brand.siteKey)}, name: form.name.value, phone: form.phone.value, email: form.email.value || undefined,
-    comment: form.comment.value || undefined, form: 'request', page: location.href, visitor: match ? match[1] : undefined };
-  fetch(${JSON.stringify(`${publicUrl}/api/v1/leads`)}, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
-    .finally(function () { document.getElementById('sent').hidden = false; });
+  document.getElementById('sent').hidden = false;
 });
 </script>
 </body></html>`;

@@ -27,6 +27,14 @@ export interface TrackerHit {
   goal?: string;
   value?: number;
   screen?: string;
+  /** Version 2 (call tracking): the visit's first hit on a page whose tag has `data-swap` asks which phone it shows. */
+  swap?: 1;
+}
+
+/** The collector's answer to a `swap` hit: digits (after the country code) of the site's number and of this visit's. */
+export interface SwapAnswer {
+  phone?: [string, string];
+  ttl: number;
 }
 
 export interface Browser {
@@ -56,8 +64,8 @@ export class LongfunnelClient {
     return { authorization: `Bearer ${this.adminToken}` };
   }
 
-  /** A tracker hit exactly as t.js sends it (sendBeacon: text/plain JSON, the page's Origin). */
-  async collect(hit: TrackerHit, browser: Browser, origin: string): Promise<void> {
+  /** A tracker hit exactly as t.js sends it (text/plain JSON, the page's Origin); a `swap` hit answers its numbers. */
+  async collect(hit: TrackerHit, browser: Browser, origin: string): Promise<SwapAnswer | undefined> {
     const response = await this.call('POST', '/collect', {
       headers: {
         'content-type': 'text/plain;charset=UTF-8',
@@ -65,9 +73,35 @@ export class LongfunnelClient {
         'user-agent': browser.userAgent,
         'x-forwarded-for': browser.ip,
       },
-      body: JSON.stringify({ v: 1, ...hit, ts: Date.now() }),
+      body: JSON.stringify({ v: hit.swap ? 2 : 1, ...hit, ts: Date.now() }),
     });
+    if (response.status === 200 && hit.swap) return (await response.json()) as SwapAnswer;
     if (response.status !== 204 && response.status !== 202) throw new DemoHttpError('POST /collect', response.status, await response.text());
+    return undefined;
+  }
+
+  /**
+   * A submitted form as the tracker's form capture sends it (`data-forms="capture"`): the page's
+   * Origin, `fields` as `[type, name, value]`.
+   */
+  async captureForm(
+    body: { site: string; visitor: string; form: string; page: string; fields: Array<[string, string, string]> },
+    browser: Browser,
+    origin: string,
+  ): Promise<void> {
+    const response = await this.call('POST', '/api/v1/leads', {
+      headers: { 'content-type': 'text/plain;charset=UTF-8', origin, 'user-agent': browser.userAgent, 'x-forwarded-for': browser.ip },
+      body: JSON.stringify(body),
+    });
+    if (response.status !== 202) throw new DemoHttpError('POST /api/v1/leads', response.status, await response.text());
+  }
+
+  async put<T>(path: string, body: unknown): Promise<T> {
+    return this.json<T>('PUT', path, body, this.admin(), [200]);
+  }
+
+  async patch<T>(path: string, body: unknown): Promise<T> {
+    return this.json<T>('PATCH', path, body, this.admin(), [200]);
   }
 
   async createSite(input: { domain: string; tenantId: string }): Promise<{ id: string; key: string; tag: string }> {

@@ -146,6 +146,25 @@ const brands = {
   },
 };
 
+/**
+ * Each site's numbers: the printed one, a pool the tracker swaps in per visit, and static numbers
+ * for the visits the pool cannot serve (the history burst brings far more visits at once than a
+ * real day does).
+ */
+function callTrackingOf(kind: 'amocrm' | 'bitrix24'): { default_number: string; pool: string[]; static_numbers: Array<{ channel: string; number: string }> } {
+  const prefix = kind === 'amocrm' ? '+749512050' : '+781231030';
+  const number = (index: number) => `${prefix}${String(index).padStart(2, '0')}`;
+  return {
+    default_number: brands[kind].phone,
+    pool: Array.from({ length: 40 }, (_, index) => number(index + 1)),
+    static_numbers: [
+      { channel: 'Paid Search', number: number(91) },
+      { channel: 'Organic Search', number: number(92) },
+      { channel: 'Paid Social', number: number(93) },
+    ],
+  };
+}
+
 /** The first amoCRM deal of a site visitor that the enrichment has filled in (its channel field written). */
 function firstEnrichedDeal(crms: DemoCrms): { crm: DemoCrm; dealId: string } | undefined {
   const amo: AmocrmDemo = crms.amocrm;
@@ -231,10 +250,18 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     const siteFor = async (kind: 'amocrm' | 'bitrix24') =>
       existing.find((candidate) => candidate.domain === brands[kind].host) ?? (await client.createSite({ domain: brands[kind].host, tenantId: crms[kind].tenantId }));
     const sites = { amocrm: await siteFor('amocrm'), bitrix24: await siteFor('bitrix24') };
+    if (apis.calls) {
+      for (const kind of ['amocrm', 'bitrix24'] as const) await client.put(`/api/v1/sites/${sites[kind].id}/call-tracking`, callTrackingOf(kind));
+    }
+    if (apis.leads && !resumed) {
+      // The Bitrix24 portal's sales team works with deals: website leads become deals straight away.
+      await client.patch(`/api/v1/tenants/${encodeURIComponent(crms.bitrix24.tenantId)}/settings`, { bitrix24LeadEntity: 'deal' });
+    }
+    const tagAttributes = `${apis.calls ? ' data-swap' : ''}${apis.leads ? ' data-forms="capture"' : ''}`;
     site = await startDemoSite({
       port: sitePort,
       publicUrl,
-      brands: (['amocrm', 'bitrix24'] as const).map((kind) => ({ ...brands[kind], siteKey: sites[kind].key })),
+      brands: (['amocrm', 'bitrix24'] as const).map((kind) => ({ ...brands[kind], siteKey: sites[kind].key, tagAttributes })),
     });
     const random = new Random(options.seed ?? Date.now());
     const trafficBrands: TrafficBrand[] = [];
@@ -246,6 +273,8 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
         origin: site.urlOf(brand.host).replace(/\/$/, ''),
         apiKey: await client.createApiKey(crms[kind].tenantId, 'demo traffic generator'),
         visitorsPerDay: brand.visitorsPerDay,
+        swap: apis.calls,
+        phone: brand.phone,
         dealTitle: (r) => r.pick(brand.titles),
         price: brand.price,
       });

@@ -21,6 +21,10 @@ export interface TrafficBrand {
   origin: string;
   /** Tenant API key (calls, costs). */
   apiKey: string;
+  /** The site has call tracking: the tag carries `data-swap`, and first hits ask for the visit's number. */
+  swap: boolean;
+  /** The number printed on the site (shown when no tracking number is free). */
+  phone: string;
   visitorsPerDay: number;
   dealTitle: (random: Random) => string;
   price: [number, number];
@@ -179,7 +183,9 @@ export class TrafficGenerator {
     visitor.visits += 1;
     this.counters.visits += 1;
     const base = { site: brand.siteKey, visitor: visitor.id, visit: visitId, landing, screen: visitor.browser.screen, ...(referrer ? { referrer } : {}) };
-    await client.collect({ ...base, type: 'pageview', url: landing, title: `Главная — ${brand.crm.kind}` }, visitor.browser, brand.origin);
+    const swap = await client.collect({ ...base, type: 'pageview', url: landing, title: 'Главная', ...(brand.swap ? { swap: 1 as const } : {}) }, visitor.browser, brand.origin);
+    // The number this visit sees: its tracking number when one was free, else the site's own.
+    const shownNumber = swap?.phone ? `+7${swap.phone[1]}` : brand.phone;
     this.counters.hits += 1;
     const pages = random.int(0, 3);
     for (let index = 0; index < pages; index += 1) {
@@ -193,7 +199,7 @@ export class TrafficGenerator {
     visitor.converted = true;
     visitor.person = newPerson(random);
     if (random.chance(0.65)) await this.form(brand, visitor, base);
-    else await this.call(brand, visitor);
+    else await this.call(brand, visitor, shownNumber);
   }
 
   private addCost(brand: TrafficBrand, channel: ChannelSpec, query: string): void {
@@ -246,16 +252,15 @@ export class TrafficGenerator {
     this.counters.hits += 1;
     this.counters.forms += 1;
     if (this.options.apis.leads) {
-      await client.post('/api/v1/leads', {
-        site: brand.siteKey,
-        name: person.name,
-        phone: person.phone,
-        ...(person.email ? { email: person.email } : {}),
-        comment: random.pick(['Нужен замер', 'Сколько стоит?', 'Перезвоните после 18:00', '']) || undefined,
-        form: 'request',
-        page: `${brand.origin}/contacts`,
-        visitor: visitor.id,
-      }, {});
+      // The tracker's form capture (data-forms="capture"): the form's filled fields, as the page has them.
+      const comment = random.pick(['Нужен замер', 'Сколько стоит?', 'Перезвоните после 18:00', '']);
+      const fields: Array<[string, string, string]> = [
+        ['text', 'name', person.name],
+        ['tel', 'phone', person.phone],
+        ...(person.email ? [['email', 'email', person.email] as [string, string, string]] : []),
+        ...(comment ? [['textarea', 'comment', comment] as [string, string, string]] : []),
+      ];
+      await client.captureForm({ site: brand.siteKey, visitor: visitor.id, form: 'request', page: `${brand.origin}/contacts`, fields }, visitor.browser, brand.origin);
       // The leads API creates the deal in the CRM (through the queue): pick it up there by the phone.
       this.adoptDealByPhone(brand, person, 0);
     } else {
@@ -267,12 +272,28 @@ export class TrafficGenerator {
     if (random.chance(0.15)) this.schedule(this.stepDelay() * 3, () => this.track(brand, brand.crm.createDeal({ title: `Повторно: ${brand.dealTitle(random)}`, price: this.price(brand), contact: person }), false));
   }
 
-  private async call(brand: TrafficBrand, visitor: Visitor): Promise<void> {
+  private async call(brand: TrafficBrand, visitor: Visitor, shownNumber: string): Promise<void> {
+    const { random, client } = this.options;
     const person = visitor.person as Person;
     this.counters.calls += 1;
-    // Until call tracking lands, a call to the site's number is a deal a manager opens by hand.
-    const dealId = brand.crm.createDeal({ title: this.options.brands.length > 0 ? brand.dealTitle(this.options.random) : '', price: this.price(brand), contact: person });
-    this.track(brand, dealId, false);
+    if (this.options.apis.calls) {
+      // The telephony reports the call to the number the visitor saw.
+      await client.post(
+        '/api/v1/calls',
+        {
+          call_id: `demo-${random.id(16)}`,
+          tracking_number: shownNumber,
+          caller_number: person.phone,
+          started_at: new Date().toISOString(),
+          duration_seconds: random.int(35, 420),
+        },
+        { authorization: `Bearer ${brand.apiKey}` },
+        [200],
+      );
+    }
+    // The CRM's own telephony opens a deal for the caller (LongFunnel takes it as the call's deal);
+    // without call tracking in this build, it is just a manager's deal with the caller's phone.
+    this.schedule(random.int(200, 1_500), () => this.track(brand, brand.crm.createDeal({ title: brand.dealTitle(random), price: this.price(brand), contact: person }), this.options.apis.calls));
   }
 
   private adoptDealByPhone(brand: TrafficBrand, person: Person, attempt: number): void {

@@ -20,6 +20,6 @@ export const m0009Reports: Migration = {
       PRIMARY KEY (tenant_id, day, source, medium, campaign)
     );
 
-    CREATE INDEX visitor_identities_visitor ON visitor_identities (tenant_id, visitor_id);
+    CREATE INDEX IF NOT EXISTS visitor_identities_visitor ON visitor_identities (tenant_id, visitor_id);
   `,
 };
