@@ -6,6 +6,7 @@ import type { Feature } from '../runtime.js';
 import type { TrafficCounters } from './traffic.js';
 
 export interface DemoStatus {
+  /** `live`: the history and its deal steps are done; a slow trickle of visits goes on. */
   phase: 'starting' | 'installing' | 'history' | 'live';
   historyDays: number;
   daysDone: number;
@@ -13,6 +14,8 @@ export interface DemoStatus {
   missing: string[];
   generator?: TrafficCounters;
   enrichedDeal?: { crm: string; tenant: string; dealId: string };
+  /** The demo websites: which tenant each belongs to and where it is served. */
+  sites?: Array<{ crm: string; tenant: string; siteId: string; url: string }>;
 }
 
 export function demoFeature(status: DemoStatus): Feature {

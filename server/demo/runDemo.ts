@@ -263,6 +263,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       publicUrl,
       brands: (['amocrm', 'bitrix24'] as const).map((kind) => ({ ...brands[kind], siteKey: sites[kind].key, tagAttributes })),
     });
+    status.sites = (['amocrm', 'bitrix24'] as const).map((kind) => ({ crm: kind, tenant: crms[kind].tenantId, siteId: sites[kind].id, url: site!.urlOf(brands[kind].host) }));
     const random = new Random(options.seed ?? Date.now());
     const trafficBrands: TrafficBrand[] = [];
     for (const kind of ['amocrm', 'bitrix24'] as const) {
@@ -279,7 +280,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
         price: brand.price,
       });
     }
-    generator = new TrafficGenerator({ client, brands: trafficBrands, random, apis, logger, pace: { stepMs: [300, 2_500] } });
+    generator = new TrafficGenerator({ client, brands: trafficBrands, random, apis, logger, pace: { stepMs: [300, 2_500], allVisitsSwap: false } });
     generator.restoreCostTotals(savedCosts);
     generator.start();
     status.generator = generator.counters;
@@ -303,6 +304,8 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
         await Promise.all(trafficBrands.map((brand) => generator!.day(brand)));
         status.daysDone = day;
         out.progress(day, days, generator.counters);
+        // Costs go in as the days pass, so ROMI is on the dashboard before the history ends.
+        if (day % 5 === 0) await generator.flushCosts();
       }
       await generator.flushCosts();
       out.endProgress(generator.counters);
@@ -321,12 +324,12 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       out.line('Demo: no deal has been enriched yet; see the log for CRM errors.');
     }
 
-    status.phase = 'live';
     // Once the history's deal steps have run, the run can be resumed.
     while (!stopped && generator.pending() > 0) await new Promise((resolve) => setTimeout(resolve, 500));
     historyDone = true;
     save();
-    generator.setPace({ stepMs: [20_000, 180_000] });
+    status.phase = 'live';
+    generator.setPace({ stepMs: [20_000, 180_000], allVisitsSwap: true });
     let ticks = 0;
     live = setInterval(() => {
       const brand = random.pick(trafficBrands);

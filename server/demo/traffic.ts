@@ -71,8 +71,13 @@ export interface GeneratorOptions {
   random: Random;
   apis: AvailableApis;
   logger: Logger;
-  /** Delays between a deal's steps: short while history is generated, minutes when live. */
-  pace: { stepMs: [number, number] };
+  /**
+   * Delays between a deal's steps: short while history is generated, minutes when live. While the
+   * compressed history runs, only the visits that go on to call ask for a tracking number
+   * (`allVisitsSwap` false): a pool sized for real-time traffic cannot serve days of visits
+   * arriving within a minute, and each swap is a lease written in its own transaction.
+   */
+  pace: { stepMs: [number, number]; allVisitsSwap: boolean };
 }
 
 const BASE_CONVERSION = 0.04;
@@ -183,23 +188,26 @@ export class TrafficGenerator {
     visitor.visits += 1;
     this.counters.visits += 1;
     const base = { site: brand.siteKey, visitor: visitor.id, visit: visitId, landing, screen: visitor.browser.screen, ...(referrer ? { referrer } : {}) };
-    const swap = await client.collect({ ...base, type: 'pageview', url: landing, title: 'Главная', ...(brand.swap ? { swap: 1 as const } : {}) }, visitor.browser, brand.origin);
+    const pages = random.int(0, 3);
+    const probability = BASE_CONVERSION * channel.intent * (visitor.visits > 1 ? 1.8 : 1) * (pages > 0 ? 1.4 : 0.6);
+    const converts = !visitor.converted && random.chance(probability);
+    const calls = converts && random.chance(0.35);
+    const asksForNumber = brand.swap && (this.options.pace.allVisitsSwap || calls);
+    const swap = await client.collect({ ...base, type: 'pageview', url: landing, title: 'Главная', ...(asksForNumber ? { swap: 1 as const } : {}) }, visitor.browser, brand.origin);
     // The number this visit sees: its tracking number when one was free, else the site's own.
     const shownNumber = swap?.phone ? `+7${swap.phone[1]}` : brand.phone;
     this.counters.hits += 1;
-    const pages = random.int(0, 3);
     for (let index = 0; index < pages; index += 1) {
       const path = random.pick(demoPages.slice(1));
       await client.collect({ ...base, type: 'pageview', url: `${brand.origin}${path}`, title: demoPageTitles[path] ?? path }, visitor.browser, brand.origin);
       this.counters.hits += 1;
     }
     this.addCost(brand, channel, query);
-    const probability = BASE_CONVERSION * channel.intent * (visitor.visits > 1 ? 1.8 : 1) * (pages > 0 ? 1.4 : 0.6);
-    if (visitor.converted || !random.chance(probability)) return;
+    if (!converts) return;
     visitor.converted = true;
     visitor.person = newPerson(random);
-    if (random.chance(0.65)) await this.form(brand, visitor, base);
-    else await this.call(brand, visitor, shownNumber);
+    if (calls) await this.call(brand, visitor, shownNumber);
+    else await this.form(brand, visitor, base);
   }
 
   private addCost(brand: TrafficBrand, channel: ChannelSpec, query: string): void {
