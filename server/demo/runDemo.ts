@@ -152,15 +152,15 @@ const brands = {
  * real day does).
  */
 function callTrackingOf(kind: 'amocrm' | 'bitrix24'): { default_number: string; pool: string[]; static_numbers: Array<{ channel: string; number: string }> } {
-  const prefix = kind === 'amocrm' ? '+749512050' : '+781231030';
-  const number = (index: number) => `${prefix}${String(index).padStart(2, '0')}`;
+  const prefix = kind === 'amocrm' ? '+74951205' : '+78123103';
+  const number = (index: number) => `${prefix}${String(index).padStart(3, '0')}`;
   return {
     default_number: brands[kind].phone,
-    pool: Array.from({ length: 40 }, (_, index) => number(index + 1)),
+    pool: Array.from({ length: 80 }, (_, index) => number(index + 1)),
     static_numbers: [
-      { channel: 'Paid Search', number: number(91) },
-      { channel: 'Organic Search', number: number(92) },
-      { channel: 'Paid Social', number: number(93) },
+      { channel: 'Paid Search', number: number(901) },
+      { channel: 'Organic Search', number: number(902) },
+      { channel: 'Paid Social', number: number(903) },
     ],
   };
 }

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -42,6 +43,20 @@ async function stop(process: RunningProcess): Promise<void> {
   process.child.kill('SIGTERM');
   const exit = await process.exited(60_000);
   assert.equal(exit.code, 0, process.output());
+}
+
+/** GET / on 127.0.0.1 with a Host header of our choosing (fetch does not let a caller set Host). */
+function getWithHost(port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/', headers: { host } }, (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
 }
 
 function adminTokenOf(output: string): string {
@@ -93,7 +108,7 @@ test('when longfunnel start runs with no CRM configured, then the demo fills the
           assert.ok(stored, `site ${site.siteId} is stored`);
           const page = new URL(site.url);
           // The site's host name under .localhost; the request goes to 127.0.0.1 with that Host, as a browser sends it.
-          const html = await (await fetch(`http://127.0.0.1:${page.port}/`, { headers: { host: page.host } })).text();
+          const html = await getWithHost(Number(page.port), page.host);
           assert.ok(html.includes(`src="${baseUrl}/t.js" data-site="${stored.key}" data-swap data-forms="capture"`), html.slice(0, 2_000));
           assert.match(html, /<form id="request"/);
         }
