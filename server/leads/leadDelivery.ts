@@ -19,6 +19,7 @@ import type { NewCrmLead } from '../crm/crmAdapter.js';
 import { touchDeals } from '../crm/enrichment/pendingDeals.js';
 import { visitsForDeals } from '../crm/enrichment/dealVisits.js';
 import { hashOf, visitorsByIdentity } from '../crm/identities.js';
+import type { NoMatchReason } from '../crm/enrichment/matchReasons.js';
 import { dealSourceValues, matchConfidence, type DealMatch } from '../crm/sourceFields.js';
 import { errorMeta } from '../observability/logger.js';
 import { PermanentJobError, type Job } from '../queue/jobQueue.js';
@@ -42,6 +43,7 @@ interface LeadRow {
   tenant_id: string;
   origin: 'form' | 'call' | 'email' | 'api';
   visitor_id: string | null;
+  no_match_reason: NoMatchReason | null;
   name: string | null;
   phone: string | null;
   phone_e164: string | null;
@@ -79,7 +81,7 @@ async function leadMatch(deps: FeatureDeps, lead: LeadRow, region: Parameters<ty
     if (visitor) return { method: kind, visitorId: visitor, confidence: matchConfidence[kind], reason: null };
   }
   const hasIdentity = Boolean(lead.phone || lead.email);
-  return { method: 'none', visitorId: null, confidence: 0, reason: hasIdentity ? 'no_tracker_visit' : 'no_identity' };
+  return { method: 'none', visitorId: null, confidence: 0, reason: lead.no_match_reason ?? (hasIdentity ? 'no_tracker_visit' : 'no_identity') };
 }
 
 async function markWaiting(deps: FeatureDeps, leadId: string, reason: string): Promise<void> {

@@ -17,6 +17,7 @@ import { AppError } from '../errors.js';
 import type { FeatureDeps } from '../runtime.js';
 import { normalizeEmail, normalizePhone, recordIdentity } from '../crm/identities.js';
 import type { Queryable } from '../storage/database.js';
+import type { NoMatchReason } from '../crm/enrichment/matchReasons.js';
 import { tenantSettings } from '../tenants/tenantSettings.js';
 
 export type LeadOrigin = 'form' | 'call' | 'email' | 'api';
@@ -37,6 +38,11 @@ export interface LeadSubmission {
   ip?: string;
   /** e.g. a call id, or the caller's idempotency key: the same one twice is one lead. */
   externalId?: string;
+  /**
+   * Without a visitor: why none is known (e.g. a call to a number no visit held). The lead's deal is
+   * recorded as `none` with this reason unless its phone or e-mail matches a visitor.
+   */
+  noMatchReason?: NoMatchReason;
   receivedAt: Date;
 }
 
@@ -127,8 +133,8 @@ export async function acceptLead(deps: FeatureDeps, input: LeadSubmission): Prom
     const id = randomUUID();
     await tx.query(
       `INSERT INTO lead_requests (id, tenant_id, site_id, origin, external_id, visitor_id, name, phone, phone_e164, phone_invalid, email,
-         email_normalized, email_invalid, comment, form_name, page_url, referrer, ip, dedupe_key, received_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+         email_normalized, email_invalid, comment, form_name, page_url, referrer, ip, dedupe_key, received_at, no_match_reason)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
       [
         id,
         input.tenantId,
@@ -150,6 +156,7 @@ export async function acceptLead(deps: FeatureDeps, input: LeadSubmission): Prom
         clean(input.ip) ?? null,
         key,
         input.receivedAt.toISOString(),
+        clean(input.visitorId) ? null : (input.noMatchReason ?? null),
       ],
     );
     const visitorId = clean(input.visitorId);

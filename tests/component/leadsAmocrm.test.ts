@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tenantCrm } from '../../server/crm/crmFeature.js';
-import { mergedVisitorIds } from '../../server/crm/identities.js';
+import { mergedVisitorIds, recordIdentity } from '../../server/crm/identities.js';
 import { leadReference } from '../../server/leads/leadDelivery.js';
 import { acceptLead } from '../../server/leads/leadIntake.js';
 import { createTenantApiKey } from '../../server/tenants/tenantApiKeys.js';
@@ -260,6 +260,43 @@ for (const backendName of testBackends()) {
       const again = await crm.connection.createLead({ ...input, mayExist: true });
       assert.deepEqual(again, { ...first, found: true });
       assert.equal(leadsNamed(reference).length, 1);
+    });
+
+    test('when a deal cannot be matched, then its reason is one of the fixed set: a call to a non-leased number, or an unknown phone', async () => {
+      const matchOf = (dealId: string) =>
+        waitFor(`deal ${dealId} matched`, async () => {
+          const result = await db().query<{ match_method: string; match_confidence: number; match_reason: string }>(
+            'SELECT match_method, match_confidence, match_reason FROM deals WHERE tenant_id = $1 AND id = $2 AND enriched_at IS NOT NULL',
+            [tenantId, dealId],
+          );
+          return result.rows[0];
+        }, 20_000);
+      // A call whose number no visit held: the call-tracking side passes the reason along.
+      const call = await acceptLead(world.app.runtime.deps, {
+        tenantId,
+        origin: 'call',
+        phone: '+79007000006',
+        externalId: `call-${newId()}`,
+        noMatchReason: 'call_to_non_leased_number',
+        receivedAt: new Date(),
+      });
+      const callRow = await delivered(call.id);
+      assert.deepEqual(await matchOf(callRow.crm_deal_id as string), { match_method: 'none', match_confidence: 0, match_reason: 'call_to_non_leased_number' });
+      // A deal a manager made for a contact with a phone no visitor ever left.
+      const contactId = world.emulator.createContact(world.subdomain, { name: 'Stranger', phones: ['+79007000007'] });
+      const leadId = world.emulator.createLead(world.subdomain, { name: 'By hand', _embedded: { contacts: [{ id: contactId }] } });
+      assert.deepEqual(await matchOf(String(leadId)), { match_method: 'none', match_confidence: 0, match_reason: 'no_tracker_visit' });
+    });
+
+    test('when visitors share identities in a chain, then mergedVisitorIds follows it transitively; a visitor with none is alone', async () => {
+      const [a, b, c, alone] = [newId(), newId(), newId(), newId()];
+      await recordIdentity(db(), { tenantId, visitorId: a, kind: 'phone', value: '+79007000010', origin: 'form' });
+      await recordIdentity(db(), { tenantId, visitorId: b, kind: 'phone', value: '8 900 700-00-10', origin: 'call' });
+      await recordIdentity(db(), { tenantId, visitorId: b, kind: 'email', value: 'chain@example.com', origin: 'form' });
+      await recordIdentity(db(), { tenantId, visitorId: c, kind: 'email', value: 'Chain@Example.com', origin: 'email' });
+      assert.deepEqual(new Set(await mergedVisitorIds(db(), tenantId, a)), new Set([a, b, c]));
+      assert.deepEqual(new Set(await mergedVisitorIds(db(), tenantId, c)), new Set([a, b, c]));
+      assert.deepEqual(await mergedVisitorIds(db(), tenantId, alone), [alone]);
     });
 
     test('when one person uses two devices with the same phone, then their visits merge in the path of the deal', async () => {

@@ -28,19 +28,40 @@ import {
 import { hashOf, hasIdentities, visitorsByIdentity } from '../identities.js';
 import { dealNoteText, dealSourceValues, matchConfidence, valuesToWrite, type DealMatch, type SourceFieldKey } from '../sourceFields.js';
 import { visitsForDeals } from './dealVisits.js';
-import { NO_MATCH_REASONS } from './matchReasons.js';
+import { NO_MATCH_REASONS, type NoMatchReason } from './matchReasons.js';
 
-/** Deals our lead intake created, with the visitor and how the lead came (form, call, e-mail). */
-async function leadsCreatedFor(db: Queryable, tenantId: string, dealIds: readonly string[]): Promise<Map<string, { visitorId: string; method: 'form' | 'call' | 'email' }>> {
-  if (dealIds.length === 0) return new Map();
-  const { rows } = await db.query<{ crm_deal_id: string; visitor_id: string; origin: string }>(
-    `SELECT DISTINCT ON (crm_deal_id) crm_deal_id, visitor_id, origin FROM lead_requests
-     WHERE tenant_id = $1 AND crm_deal_id = ANY($2::text[]) AND visitor_id IS NOT NULL ORDER BY crm_deal_id, received_at`,
-    [tenantId, dealIds],
+/**
+ * Deals our lead intake created, with the visitor and how the lead came (form, call, e-mail): by the
+ * deal id the delivery stored, or — when the CRM announces the new deal before the delivery has
+ * stored its id — by the reference in the deal's title (`[LF-<12 hex>]`, server/leads/leadDelivery.ts).
+ */
+interface CreatedLead {
+  visitorId: string | null;
+  method: 'form' | 'call' | 'email';
+  /** Without a visitor: why the intake knew none (a call to a number no visit held). */
+  noMatchReason: NoMatchReason | null;
+}
+
+async function leadsCreatedFor(db: Queryable, tenantId: string, deals: readonly CrmDeal[]): Promise<Map<string, CreatedLead>> {
+  if (deals.length === 0) return new Map();
+  const byReference = new Map<string, string>();
+  for (const deal of deals) {
+    const reference = /\[LF-([0-9a-f]{12})\]/.exec(deal.name ?? '')?.[1];
+    if (reference) byReference.set(`${reference.slice(0, 8)}-${reference.slice(8)}`, deal.id);
+  }
+  const { rows } = await db.query<{ id: string; crm_deal_id: string | null; visitor_id: string | null; origin: string; no_match_reason: NoMatchReason | null }>(
+    `SELECT id, crm_deal_id, visitor_id, origin, no_match_reason FROM lead_requests
+     WHERE tenant_id = $1 AND (visitor_id IS NOT NULL OR no_match_reason IS NOT NULL) AND (crm_deal_id = ANY($2::text[]) OR left(id, 13) = ANY($3::text[]))
+     ORDER BY received_at`,
+    [tenantId, deals.map((deal) => deal.id), [...byReference.keys()]],
   );
-  return new Map(
-    rows.map((row) => [row.crm_deal_id, { visitorId: row.visitor_id, method: row.origin === 'call' ? 'call' : row.origin === 'email' ? 'email' : 'form' }] as const),
-  );
+  const found = new Map<string, CreatedLead>();
+  for (const row of rows) {
+    const dealId = row.crm_deal_id ?? byReference.get(row.id.slice(0, 13));
+    if (!dealId || found.has(dealId)) continue;
+    found.set(dealId, { visitorId: row.visitor_id, method: row.origin === 'call' ? 'call' : row.origin === 'email' ? 'email' : 'form', noMatchReason: row.no_match_reason });
+  }
+  return found;
 }
 
 export interface EnrichmentContext {
@@ -77,9 +98,9 @@ async function matchDeals(
 ): Promise<Map<string, DealMatch>> {
   const matches = new Map<string, DealMatch>();
   // A lead our own intake created (server/leads) names its visitor outright, whatever its fields say now.
-  const created = await leadsCreatedFor(context.db, account.tenantId, deals.map((deal) => deal.id));
+  const created = await leadsCreatedFor(context.db, account.tenantId, deals);
   for (const [dealId, lead] of created) {
-    matches.set(dealId, { method: lead.method, visitorId: lead.visitorId, confidence: matchConfidence[lead.method], reason: null });
+    if (lead.visitorId) matches.set(dealId, { method: lead.method, visitorId: lead.visitorId, confidence: matchConfidence[lead.method], reason: null });
   }
   let unmatched: CrmDeal[] = [];
   for (const deal of deals) {
@@ -134,7 +155,7 @@ async function matchDeals(
           return contact !== undefined && (contact.phones.length > 0 || contact.emails.length > 0);
         })
       : deal.contactIds.length > 0;
-    const reason = hasIdentity ? NO_MATCH_REASONS.no_tracker_visit : NO_MATCH_REASONS.no_identity;
+    const reason = created.get(deal.id)?.noMatchReason ?? (hasIdentity ? NO_MATCH_REASONS.no_tracker_visit : NO_MATCH_REASONS.no_identity);
     matches.set(deal.id, { method: 'none', visitorId: null, confidence: 0, reason });
   }
   return matches;

@@ -16,6 +16,7 @@ export const m0007LeadCapture: Migration = {
       origin              text NOT NULL CHECK (origin IN ('form', 'call', 'email', 'api')),
       external_id         text,
       visitor_id          text,
+      no_match_reason     text,
       name                text,
       phone               text,
       phone_e164          text,
