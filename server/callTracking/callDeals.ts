@@ -26,7 +26,7 @@ export async function scheduleCallDeal(deps: FeatureDeps, tenantId: string, call
   await deps.queue.add<SettleCallJob>(CALL_DEALS_QUEUE, 'settle', { tenantId, callId: call.callId }, { jobId, delayMs });
 }
 
-export type CallDealOutcome = 'attached' | 'lead_created' | 'no_crm' | 'unmatched' | 'settled_before';
+export type CallDealOutcome = 'attached' | 'lead_created' | 'no_crm' | 'unmatched' | 'settled_before' | 'hidden_caller';
 
 export async function settleCallDeal(deps: FeatureDeps, tenantId: string, callId: string): Promise<CallDealOutcome> {
   const call = await storedCall(deps.db, tenantId, callId);
@@ -56,6 +56,8 @@ export async function settleCallDeal(deps: FeatureDeps, tenantId: string, callId
     await deps.db.query('UPDATE calls SET deal_id = $3 WHERE tenant_id = $1 AND call_id = $2', [tenantId, callId, deals[0].id]);
     return 'attached';
   }
+  // A hidden caller leaves nothing to create a contact from; the CRM's telephony has the call.
+  if (!call.callerNumber && !/\d{5,}/.test(call.callerRaw)) return 'hidden_caller';
   await acceptLead(deps, {
     tenantId,
     siteId: call.siteId ?? undefined,

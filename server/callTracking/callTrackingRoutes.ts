@@ -16,6 +16,7 @@ import type { Queryable } from '../storage/database.js';
 import { callJson, recordCall } from './calls.js';
 import { scheduleCallDeal } from './callDeals.js';
 import { addressOf, emailJson, recordEmail } from './emails.js';
+import { releaseEndedLeases } from './leases.js';
 import { configureCallTracking, configureEmailTracking, readLeadTracking, type LeadTrackingState } from './siteNumbers.js';
 
 const phone = Joi.string().trim().min(1).max(64);
@@ -97,6 +98,8 @@ export function callTrackingRoutes(deps: FeatureDeps): Router {
 
   router.get('/api/v1/sites/:siteId/call-tracking', admin, async (req, res) => {
     const siteId = String(req.params.siteId);
+    // Leases are released lazily (leases.ts): release the ended ones so `open_leases` counts live visits only.
+    await releaseEndedLeases(deps.db, siteId, new Date(), deps.config.numberLeaseGraceMs);
     const state = await readLeadTracking(deps.db, siteId);
     res.json(leadTrackingJson(state, await swapTag(deps.db, deps.config.publicUrl, siteId)));
   });

@@ -14,7 +14,8 @@
  *   still collides (a lease committed between our snapshot and our lock) inserts nothing and the
  *   next attempt looks again.
  * - A visit that finds the pool exhausted gets an open lease without a number, so the peak of
- *   visits wanting a number (the pool size that would have been enough) can be counted.
+ *   visits wanting a number, plus the numbers cooling down then (the pool size that would have
+ *   been enough), can be counted.
  */
 import type { Queryable } from '../storage/database.js';
 
@@ -112,11 +113,17 @@ async function recordShortfall(db: Queryable, lease: LeaseRequest): Promise<bool
   return rows.length > 0;
 }
 
-/** The visits wanting a number now (holding one or not) and the pool's size; the peak is kept on the site. */
-async function recordExhaustion(db: Queryable, lease: LeaseRequest): Promise<{ wanted: number; poolSize: number }> {
+/**
+ * What the pool would have needed now: the visits wanting a number (holding one or not) plus the
+ * numbers still cooling down. The peak is kept on the site.
+ */
+async function recordExhaustion(db: Queryable, lease: LeaseRequest, cooldownMs: number): Promise<{ wanted: number; poolSize: number }> {
   const { rows } = await db.query<{ wanted: number; pool_size: number }>(
     `WITH counts AS (
-       SELECT (SELECT count(*) FROM number_leases WHERE site_id = $1 AND released_at IS NULL)::int AS wanted,
+       SELECT (SELECT count(*) FROM number_leases WHERE site_id = $1 AND released_at IS NULL)::int
+              + (SELECT count(*) FROM tracking_numbers n WHERE n.site_id = $1 AND n.kind = 'pool' AND n.retired_at IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM number_leases l WHERE l.number_id = n.id AND l.released_at IS NULL)
+                   AND EXISTS (SELECT 1 FROM number_leases l WHERE l.number_id = n.id AND l.released_at > $2::timestamptz - ${interval(3)}))::int AS wanted,
               (SELECT count(*) FROM tracking_numbers WHERE site_id = $1 AND kind = 'pool' AND retired_at IS NULL)::int AS pool_size
      ),
      stats AS (
@@ -125,7 +132,7 @@ async function recordExhaustion(db: Queryable, lease: LeaseRequest): Promise<{ w
          FROM counts c WHERE s.site_id = $1
      )
      SELECT wanted, pool_size FROM counts`,
-    [lease.siteId, request(lease.now)],
+    [lease.siteId, request(lease.now), cooldownMs],
   );
   return { wanted: rows[0]?.wanted ?? 0, poolSize: rows[0]?.pool_size ?? 0 };
 }
@@ -146,7 +153,7 @@ export async function leaseNumber(db: Queryable, lease: LeaseRequest, policy: Le
       swept = true;
       if ((await releaseEndedLeases(db, lease.siteId, lease.now, policy.graceMs)) > 0) continue;
     }
-    if (await recordShortfall(db, lease)) return { kind: 'exhausted', fresh: true, ...(await recordExhaustion(db, lease)) };
+    if (await recordShortfall(db, lease)) return { kind: 'exhausted', fresh: true, ...(await recordExhaustion(db, lease, policy.cooldownMs)) };
   }
   throw new Error(`no number lease decided for visit ${lease.visitId} after ${MAX_ATTEMPTS} attempts`);
 }

@@ -177,7 +177,7 @@ export class Metrics {
     };
     this.numberPoolPeakWanted = new Gauge({
       name: 'longfunnel_number_pool_peak_wanted',
-      help: 'The most visits of a site that wanted a tracking number at once, seen when its pool ran out: the pool size that would have been enough (read at scrape time)',
+      help: 'When a site ran out of tracking numbers, the visits wanting one then plus the numbers cooling down, at its highest: the pool size that would have been enough (read at scrape time)',
       labelNames: ['site'] as const,
       registers: [this.registry],
       async collect() {

@@ -139,8 +139,8 @@ for (const backendName of testBackends()) {
       });
 
       test('when the holder has been quiet past the grace period, then its lease ends then, and the number cools down before anyone else gets it', async () => {
-        const during = await lease(visits.c, at(policy.graceMs + MINUTE));
-        assert.equal(during.kind, 'exhausted');
+        // C wants a number, N cools down: a pool of 2 would have been enough.
+        assert.deepEqual(await lease(visits.c, at(policy.graceMs + MINUTE)), { kind: 'exhausted', fresh: true, wanted: 2, poolSize: 1 });
         const { rows } = await db().query<{ released_at: Date | string }>('SELECT released_at FROM number_leases WHERE visit_id = $1', [visits.a.visit]);
         assert.equal(new Date(rows[0]!.released_at).getTime(), at(policy.graceMs).getTime());
         assert.deepEqual(await lease(visits.d, at(policy.graceMs + policy.cooldownMs + MINUTE)), { kind: 'leased', number, fresh: true });
@@ -308,8 +308,8 @@ for (const backendName of testBackends()) {
       await db().query("UPDATE number_leases SET released_at = now() - interval '1 day' WHERE site_id = $1 AND visit_id <> $2", [site.id, visitId]);
       const leased = hit.body?.phone ? hit : await swapHit(app.url, site.key, { visitor, visit: `visit-${newId()}` });
       const number = `+7${leased.body!.phone![1]}`;
-      const callOf = async () => {
-        const response = await postCall(app.url, key, { call_id: `call-${newId()}`, tracking_number: number, caller_number: '+79165557777', started_at: new Date().toISOString(), duration_seconds: 30 });
+      const callOf = async (caller = '+79165557777') => {
+        const response = await postCall(app.url, key, { call_id: `call-${newId()}`, tracking_number: number, caller_number: caller, started_at: new Date().toISOString(), duration_seconds: 30 });
         return (await json(response)).call;
       };
       const first = await callOf();
@@ -327,6 +327,9 @@ for (const backendName of testBackends()) {
         [tenantId, first.call_id],
       );
       assert.deepEqual(leads, [{ origin: 'call', visitor_id: leased.visitor, phone_e164: '+79165557777' }]);
+      const hidden = await callOf('');
+      assert.deepEqual([hidden.visitor_id, hidden.caller_number, hidden.caller_raw], [leased.visitor, null, '']);
+      assert.equal(await settleCallDeal(deps, tenantId, hidden.call_id), 'hidden_caller');
 
       const second = await callOf();
       await db().query(`INSERT INTO deals (tenant_id, id, pipeline_id, stage_id, created_at, visitor_id) VALUES ($1, 'deal-77', 'p', 's', $2, $3)`, [

@@ -18,11 +18,10 @@ export function showSwap(swap?: SwapAnswer): void {
       const text = swapText(node.nodeValue as string, current);
       if (text !== node.nodeValue) node.nodeValue = text;
     }
-    const links = document.querySelectorAll('a[href^="tel:"],a[href^="mailto:"]');
-    for (let i = 0; i < links.length; i++) {
-      const href = links[i]!.getAttribute('href') as string;
+    for (const link of document.querySelectorAll('a[href^="tel:"],a[href^="mailto:"]') as unknown as Element[]) {
+      const href = link.getAttribute('href') as string;
       const swapped = swapText(href, current);
-      if (swapped !== href) links[i]!.setAttribute('href', swapped);
+      if (swapped !== href) link.setAttribute('href', swapped);
     }
   }
 }

@@ -117,14 +117,15 @@ function send(hit: PageHit, arrival: Arrival): void {
     hit,
   );
   if (tag.swap) {
-    // The visit's answer holds while its number is leased: until it has been quiet for `ttl`.
+    // The visit's answer holds while its number is leased: until it has been quiet for `ttl`. Asking
+    // again after 90% of it leaves room for this clock and the server's to disagree.
     let stored: (SwapAnswer & { visit: string }) | undefined;
     try {
       stored = JSON.parse(readStorage(SWAP_KEY));
     } catch {
       // none yet
     }
-    if (stored && stored.visit === state.id && previous && hit.ts - previous.lastActivity < stored.ttl * 1000) showSwap(stored);
+    if (stored && stored.visit === state.id && previous && hit.ts - previous.lastActivity < stored.ttl * 900) showSwap(stored);
     else {
       return transmitForAnswer(tag.collectUrl, JSON.stringify(Object.assign({ swap: 1 }, payload)), (answer: SwapAnswer) => {
         writeStorage(SWAP_KEY, JSON.stringify(Object.assign({ visit: state.id }, answer)));

@@ -27,15 +27,12 @@ export function transmit(collectUrl: string, body: string): void {
  * that asks which phone and e-mail the visit shows, since a beacon's answer cannot be read.
  */
 export function transmitForAnswer<Answer>(collectUrl: string, body: string, onAnswer: (answer: Answer) => void): void {
-  try {
-    fetch(collectUrl, { method: 'POST', body, keepalive: true, credentials: 'omit', headers: { 'Content-Type': 'text/plain' } })
-      .then((response) => {
-        if (response.status === 200) return response.json().then(onAnswer);
-      })
-      .catch(ignore);
-  } catch {
-    transmit(collectUrl, body);
-  }
+  // A browser without fetch throws here, into the caller's try: that hit is lost, as the beacon-less one above.
+  fetch(collectUrl, { method: 'POST', body, keepalive: true, credentials: 'omit', headers: { 'Content-Type': 'text/plain' } })
+    .then((response) => {
+      if (response.status === 200) return response.json().then(onAnswer);
+    })
+    .catch(ignore);
 }
 
 function ignore(): void {}

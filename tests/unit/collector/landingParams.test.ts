@@ -31,8 +31,14 @@ test('when a goal payload is complete, then it is valid', () => {
   assert.equal(trackerPayloadSchema.validate(valid).error, undefined);
 });
 
+test('when a version 2 payload asks for the visit\'s swap, then it is valid, and version 1 payloads still are', () => {
+  assert.equal(trackerPayloadSchema.validate({ ...valid, v: 2, swap: 1 }).error, undefined);
+  assert.equal(trackerPayloadSchema.validate({ ...valid, v: 1 }).error, undefined);
+});
+
 const invalid: Array<[string, Record<string, unknown>]> = [
-  ['another protocol version', { v: 2 }],
+  ['a protocol version the collector does not know', { v: 3 }],
+  ['a swap request other than 1', { v: 2, swap: true }],
   ['a goal without its name', { goal: undefined }],
   ['a javascript: URL', { url: 'javascript:alert(1)' }],
   ['a string value', { value: '10' }],
