@@ -5,11 +5,13 @@
 import { benchAmocrm } from './amocrm.js';
 import { benchBitrix24 } from './bitrix24.js';
 import { benchCollect } from './collect.js';
+import { benchReports } from './reports.js';
 
 const benchmarks: Record<string, () => Promise<void>> = {
   collect: benchCollect,
   amocrm: benchAmocrm,
   bitrix24: benchBitrix24,
+  reports: benchReports,
 };
 
 const name = process.argv[2];

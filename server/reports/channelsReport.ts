@@ -136,14 +136,21 @@ export async function channelsReport(db: Queryable, tenantId: string, settings: 
   const visitKey: Record<string, string> = { channel: 'channel', source: 'source', campaign: `COALESCE(campaign, '${NOT_SET}')`, term: `COALESCE(term, '${NOT_SET}')` };
   for (const [column, value] of drillEntries) visitFilters.push(`${visitKey[column]} = ${v.add(value)}`);
   const visitWhere = visitFilters.join(' AND ');
-  const [visits, visitTotals] = await Promise.all([
-    db.query<Record<string, string> & { visits: number; visitors: number }>(
-      `SELECT ${columns.map((column) => `${visitKey[column]} AS ${column}`).join(', ')}, count(*)::int AS visits, count(DISTINCT visitor_id)::int AS visitors
-       FROM visits WHERE ${visitWhere} GROUP BY ${columns.map((_, index) => index + 1).join(', ')}`,
-      v.values,
-    ),
-    db.query<{ visits: number; visitors: number }>(`SELECT count(*)::int AS visits, count(DISTINCT visitor_id)::int AS visitors FROM visits WHERE ${visitWhere}`, v.values),
-  ]);
+  // Per key and visitor first (a hash aggregate over an index-only scan of visits_report), then
+  // visits and distinct visitors per key and in total.
+  const keyList = columns.map((column) => `${visitKey[column]} AS ${column}`).join(', ');
+  const keyNames = columns.join(', ');
+  const { rows: visitRows } = await db.query<Record<string, string> & { visits: number; visitors: number; total: boolean }>(
+    `WITH per AS MATERIALIZED (
+       SELECT ${keyList}, visitor_id, count(*) AS n FROM visits WHERE ${visitWhere} GROUP BY ${columns.map((_, index) => index + 1).join(', ')}, visitor_id
+     )
+     SELECT ${keyNames}, sum(n)::int AS visits, count(*)::int AS visitors, false AS total FROM per GROUP BY ${keyNames}
+     UNION ALL
+     SELECT ${columns.map(() => 'NULL').join(', ')}, (SELECT COALESCE(sum(n), 0) FROM per)::int, (SELECT count(*) FROM (SELECT visitor_id FROM per GROUP BY visitor_id) people)::int, true`,
+    v.values,
+  );
+  const visits = { rows: visitRows.filter((row) => !row.total) };
+  const visitTotals = { rows: visitRows.filter((row) => row.total) };
 
   const rows = new Map<string, Measures>();
   const rowOf = (source: Record<string, unknown>): Measures => {

@@ -2,20 +2,35 @@
  * Deals and their attributed touches, as SQL the reports build on (docs/reports.md, "How a deal is
  * attributed"). A deal's path is the visits of its visitor and of every visitor sharing a phone or
  * e-mail with it (visitor_identities, as enrichment stitches them) within the tenant's lookback up
- * to the deal's creation. Each touch's credit under a model is computed in SQL with window
+ * to the deal's creation; paths are kept in a rollup (deal_touches), brought up to date for the
+ * period's deals at the start of each report. Each touch's credit under a model is computed in SQL with window
  * functions (the same formulas as server/attribution, which the tests check it against); Markov's
  * removal effects come from the engine (`markovRemovalEffects`) over the tenant's paths and are
  * passed in as a table, after which the per-touch split is SQL too.
  *
  * The CTEs:
  *   d  - the deals of the period (filters applied) with their measures
- *   dv - (deal, visitor) for the deal's visitor and its merged identities
- *   t  - the touches: visits on each deal's path
+ *   t  - the touches: visits on each deal's path (from the rollup)
  *   c  - the credited touches (deal_id, channel, source, medium, campaign, term, credit)
+ *
+ * Computing the rollup reads a deal's visits by its visitor through visits_visitor (tenant,
+ * visitor, started_at): the LATERAL subquery with OFFSET 0 keeps PostgreSQL from hashing the whole
+ * visits table instead.
  */
 import { markovRemovalEffects, type AttributionModel, type ChannelPath, type MarkovCredit } from '../attribution/index.js';
-import type { Queryable } from '../storage/database.js';
+import type { Database, Queryable } from '../storage/database.js';
 import type { Level, Period } from './reportParams.js';
+
+/**
+ * Runs a report's queries in one read-only transaction with JIT off (compiling the plan took longer
+ * than running it in the benchmark) and enough memory to sort a period's visits in memory.
+ */
+export async function inReportTransaction<T>(db: Database, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    if (db.kind === 'postgres') await tx.query("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'");
+    return work(tx);
+  });
+}
 
 /** Positional parameters collected while SQL is put together. */
 export class SqlParams {
@@ -61,25 +76,69 @@ export function dealsCte(scope: DealScope, p: SqlParams): string {
   )`;
 }
 
-/** `dv` and `t`: each deal's touches (needs `d`). */
+/** The longest lookback a tenant can choose: the rollup keeps this much of every path. */
+const ROLLUP_LOOKBACK_DAYS = 365;
+
+/**
+ * Brings the deal-path rollup up to date for the deals created in `period`: a deal never computed,
+ * or whose visitor, creation time or enrichment changed since, gets its touches (re)computed from
+ * visits (its visitor and every visitor sharing a phone or e-mail with it, as enrichment stitches
+ * them). Returns how many deals were recomputed.
+ */
+export async function refreshDealPaths(db: Queryable, tenantId: string, period: Period): Promise<number> {
+  const stale = await db.query<{ id: string }>(
+    `SELECT d.id FROM deals d LEFT JOIN deal_paths p ON p.tenant_id = d.tenant_id AND p.deal_id = d.id
+     WHERE d.tenant_id = $1 AND NOT d.deleted AND d.created_at >= $2 AND d.created_at < $3
+       AND (p.deal_id IS NULL OR p.visitor_id IS DISTINCT FROM d.visitor_id OR p.deal_created_at <> d.created_at OR p.enriched_at IS DISTINCT FROM d.enriched_at)`,
+    [tenantId, period.start.toISOString(), period.end.toISOString()],
+  );
+  if (stale.rows.length === 0) return 0;
+  const ids = stale.rows.map((row) => row.id);
+  for (let offset = 0; offset < ids.length; offset += 20_000) {
+    const chunk = ids.slice(offset, offset + 20_000);
+    await db.query('DELETE FROM deal_touches WHERE tenant_id = $1 AND deal_id = ANY($2::text[])', [tenantId, chunk]);
+    await db.query(
+      `WITH d AS (SELECT id, visitor_id, created_at FROM deals WHERE tenant_id = $1 AND id = ANY($2::text[])),
+       dv AS (
+         SELECT d.id AS deal_id, d.visitor_id FROM d WHERE d.visitor_id IS NOT NULL
+         UNION
+         SELECT d.id, other.visitor_id FROM d
+         JOIN visitor_identities mine ON mine.tenant_id = $1 AND mine.visitor_id = d.visitor_id
+         JOIN visitor_identities other ON other.tenant_id = mine.tenant_id AND other.kind = mine.kind AND other.value_hash = mine.value_hash
+       )
+       INSERT INTO deal_touches (tenant_id, deal_id, deal_created_at, visit_id, visitor_id, site_id, started_at, channel, source, medium, campaign, term, direct)
+       SELECT $1, dv.deal_id, d.created_at, v.id, v.visitor_id, v.site_id, v.started_at, v.channel, v.source, v.medium,
+         COALESCE(v.campaign, '${NOT_SET}'), COALESCE(v.term, '${NOT_SET}'), (v.source = '(direct)' AND v.medium IN ('(none)', '(not set)'))
+       FROM dv JOIN d ON d.id = dv.deal_id
+       CROSS JOIN LATERAL (
+         SELECT v.id, v.visitor_id, v.site_id, v.started_at, v.channel, v.source, v.medium, v.campaign, v.term FROM visits v
+         WHERE v.tenant_id = $1 AND v.visitor_id = dv.visitor_id
+           AND v.started_at >= d.created_at - make_interval(days => ${ROLLUP_LOOKBACK_DAYS}) AND v.started_at <= d.created_at
+         OFFSET 0
+       ) v
+       ON CONFLICT (tenant_id, deal_id, visit_id) DO NOTHING`,
+      [tenantId, chunk],
+    );
+    await db.query(
+      `INSERT INTO deal_paths (tenant_id, deal_id, visitor_id, deal_created_at, enriched_at, computed_at)
+       SELECT tenant_id, id, visitor_id, created_at, enriched_at, now() FROM deals WHERE tenant_id = $1 AND id = ANY($2::text[])
+       ON CONFLICT (tenant_id, deal_id) DO UPDATE SET visitor_id = EXCLUDED.visitor_id, deal_created_at = EXCLUDED.deal_created_at,
+         enriched_at = EXCLUDED.enriched_at, computed_at = EXCLUDED.computed_at`,
+      [tenantId, chunk],
+    );
+  }
+  return ids.length;
+}
+
+/** `t`: each deal's touches within the tenant's lookback, from the rollup (needs `d`; call `refreshDealPaths` first). */
 export function touchesCtes(scope: DealScope, p: SqlParams): string {
-  const tenant = p.add(scope.tenantId);
-  const lookback = p.add(scope.lookbackDays);
-  const site = scope.siteId ? ` AND v.site_id = ${p.add(scope.siteId)}` : '';
-  return `dv AS (
-    SELECT d.id AS deal_id, d.visitor_id FROM d WHERE d.visitor_id IS NOT NULL
-    UNION
-    SELECT d.id, other.visitor_id FROM d
-    JOIN visitor_identities mine ON mine.tenant_id = ${tenant} AND mine.visitor_id = d.visitor_id
-    JOIN visitor_identities other ON other.tenant_id = mine.tenant_id AND other.kind = mine.kind AND other.value_hash = mine.value_hash
-  ),
-  t AS (
-    SELECT dv.deal_id, v.id AS visit_id, v.started_at, d.created_at AS conv_at, v.channel, v.source, v.medium,
-      COALESCE(v.campaign, '${NOT_SET}') AS campaign, COALESCE(v.term, '${NOT_SET}') AS term,
-      (v.source = '(direct)' AND v.medium IN ('(none)', '(not set)')) AS direct
-    FROM dv JOIN d ON d.id = dv.deal_id
-    JOIN visits v ON v.tenant_id = ${tenant} AND v.visitor_id = dv.visitor_id
-      AND v.started_at >= d.created_at - make_interval(days => ${lookback}::int) AND v.started_at <= d.created_at${site}
+  const site = scope.siteId ? ` AND dt.site_id = ${p.add(scope.siteId)}` : '';
+  return `t AS (
+    SELECT dt.deal_id, dt.visit_id, dt.visitor_id, dt.started_at, dt.deal_created_at AS conv_at, dt.channel, dt.source, dt.medium, dt.campaign, dt.term, dt.direct
+    FROM deal_touches dt JOIN d ON d.id = dt.deal_id
+    WHERE dt.tenant_id = ${p.add(scope.tenantId)} AND dt.deal_created_at >= ${p.add(scope.period.start.toISOString())}
+      AND dt.deal_created_at < ${p.add(scope.period.end.toISOString())}
+      AND dt.started_at >= dt.deal_created_at - make_interval(days => ${p.add(scope.lookbackDays)}::int)${site}
   )`;
 }
 
@@ -147,7 +206,7 @@ export async function markovForScope(db: Queryable, scope: DealScope, level: Lev
   const site = scope.siteId ? ` AND v.site_id = ${p.add(scope.siteId)}` : '';
   const sql = `WITH ${deals}, ${touches},
     dp AS (SELECT deal_id, string_agg(channel, '${PATH_SEPARATOR}' ORDER BY started_at, visit_id) AS sig FROM t GROUP BY deal_id),
-    linked AS (SELECT DISTINCT visitor_id FROM dv),
+    linked AS (SELECT DISTINCT visitor_id FROM t),
     vp AS (
       SELECT string_agg(v.channel, '${PATH_SEPARATOR}' ORDER BY v.started_at, v.id) AS sig FROM visits v
       WHERE v.tenant_id = ${tenant} AND v.started_at >= ${p.add(scope.period.start.toISOString())} AND v.started_at < ${p.add(scope.period.end.toISOString())}${site}
@@ -178,6 +237,7 @@ export async function creditedDeals(
   model: AttributionModel,
   options: { halfLifeDays: number; level: Level },
 ): Promise<{ ctes: string; params: SqlParams }> {
+  await refreshDealPaths(db, scope.tenantId, scope.period);
   const markov = model === 'markov' ? await markovForScope(db, scope, options.level) : undefined;
   const p = new SqlParams();
   const ctes = [dealsCte(scope, p), touchesCtes(scope, p), creditCte(model, p, { halfLifeDays: options.halfLifeDays, ...(markov ? { markov } : {}) })].join(',\n');

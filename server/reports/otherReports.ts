@@ -6,7 +6,7 @@ import type { Queryable } from '../storage/database.js';
 import type { TenantSettings } from '../tenants/tenantSettings.js';
 import { ratio, roundCount } from './channelsReport.js';
 import { roundMoney } from './costStore.js';
-import { creditedDeals, dealsCte, NO_SOURCE, PATH_SEPARATOR, SqlParams, touchesCtes, type DealScope } from './dealCredits.js';
+import { creditedDeals, dealsCte, NO_SOURCE, PATH_SEPARATOR, refreshDealPaths, SqlParams, touchesCtes, type DealScope } from './dealCredits.js';
 import type { CommonParams } from './reportParams.js';
 
 function scopeOf(tenantId: string, params: CommonParams): DealScope {
@@ -291,6 +291,7 @@ export interface PathsAnswer {
 
 export async function pathsReport(db: Queryable, tenantId: string, settings: TenantSettings, params: CommonParams & { limit: number }): Promise<PathsAnswer> {
   const scope = scopeOf(tenantId, params);
+  await refreshDealPaths(db, tenantId, params.period);
   const p = new SqlParams();
   const ctes = `${dealsCte(scope, p)}, ${touchesCtes(scope, p)}`;
   const { rows } = await db.query<{ sig: string; deals: number; won: number; revenue: number }>(
