@@ -13,7 +13,8 @@ COPY server ./server
 COPY integrations ./integrations
 COPY tracker ./tracker
 COPY widget ./widget
-COPY scripts/build-tracker.mjs scripts/build-widget.mjs ./scripts/
+COPY dashboard ./dashboard
+COPY scripts/build-tracker.mjs scripts/build-widget.mjs scripts/build-dashboard.mjs ./scripts/
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

@@ -78,7 +78,8 @@ export function lineChart(container: HTMLElement, dates: string[], series: Array
       axes: [
         // Whole days only: the reports count by day or week, never by hour.
         { incrs: [86_400, 2 * 86_400, 7 * 86_400, 14 * 86_400, 28 * 86_400], values: (_u, splits) => splits.map((split) => shortDate(split)) },
-        { size: 50 },
+        // Counts: whole numbers on the axis.
+        { size: 50, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 1_000_000] },
       ],
       series: [
         { label: dateLabel, value: (_u, value) => (value === null ? '—' : shortDate(value)) },

@@ -171,6 +171,15 @@ abstract class ReportSection<T> implements Section {
   }
 }
 
+/** Every day of a period, so days without visits show as zero instead of being skipped. */
+function everyDay(from: string, to: string): string[] {
+  const days: string[] = [];
+  for (let day = Date.parse(`${from}T00:00:00Z`), end = Date.parse(`${to}T00:00:00Z`); day <= end && days.length < 400; day += 86_400_000) {
+    days.push(new Date(day).toISOString().slice(0, 10));
+  }
+  return days;
+}
+
 const NEXT_GROUP: Record<Group, Group | undefined> = { channel: 'source', source: 'campaign', campaign: 'term', term: undefined };
 
 function keyLabel(row: ChannelRow, group: Group): string {
@@ -354,7 +363,7 @@ class TimeseriesSection extends ReportSection<TimeseriesReport> {
       this.body.appendChild(h('p', { class: 'lf-empty' }, emptyReason(this.host, 'visits')));
       return;
     }
-    const dates = [...new Set(report.series.map((point) => point.date))].sort();
+    const dates = report.interval === 'day' ? everyDay(report.period.from, report.period.to) : [...new Set(report.series.map((point) => point.date))].sort();
     const totals = new Map<string, number>();
     for (const point of report.series) totals.set(point.key, (totals.get(point.key) ?? 0) + point.visits + point.leads);
     // Six sources by volume get their own line; the rest share one, so the chart stays readable.
@@ -365,7 +374,8 @@ class TimeseriesSection extends ReportSection<TimeseriesReport> {
       const byKey = new Map<string, number[]>([...shown, ...(other ? [other] : [])].map((key) => [key, dates.map(() => 0)]));
       for (const point of report.series) {
         const key = shown.includes(point.key) ? point.key : other!;
-        byKey.get(key)![dates.indexOf(point.date)]! += point[metric];
+        const index = dates.indexOf(point.date);
+        if (index >= 0) byKey.get(key)![index]! += point[metric];
       }
       return [...byKey.entries()].map(([name, values]) => ({ name: name || '(none)', values }));
     };
@@ -516,7 +526,8 @@ class LtvSection extends ReportSection<LtvReport> {
   draw(report: LtvReport): void {
     const c = t().col;
     if (report.rows.length === 0) {
-      this.body.appendChild(h('p', { class: 'lf-empty' }, emptyReason(this.host, 'deals')));
+      const reason = emptyReason(this.host, 'deals');
+      this.body.appendChild(h('p', { class: 'lf-empty' }, reason === t().noRows ? t().noContacts : reason));
       return;
     }
     this.body.appendChild(
@@ -560,7 +571,8 @@ class UnmatchedSection extends ReportSection<UnmatchedReport> {
       h('p', { class: 'lf-kpi', id: 'lf-unmatched-share' }, h('b', {}, percent(report.share)), ` ${t().unmatchedShare} — ${count(report.unmatched)} / ${count(report.total)}`),
     );
     const chart = h('div', { class: 'lf-chart' });
-    const grid = h('div', { class: 'lf-two' }, chart, h('div', {}, h('h3', {}, t().reasonsTitle), table([c.reason, c.count], report.reasons.map((item) => [item.reason, count(item.count)]))));
+    const reasons = report.reasons.length > 0 ? table([c.reason, c.count], report.reasons.map((item) => [item.reason, count(item.count)])) : h('p', { class: 'lf-empty' }, t().noUnmatched);
+    const grid = h('div', { class: 'lf-two' }, chart, h('div', {}, h('h3', {}, t().reasonsTitle), reasons));
     this.body.appendChild(grid);
     if (report.trend.length > 1) lineChart(chart, report.trend.map((point) => point.date), [
       { name: c.leads, values: report.trend.map((point) => point.total) },

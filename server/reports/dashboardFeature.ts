@@ -29,7 +29,15 @@ export async function tenantEmbedderOrigins(db: Queryable, config: Config, tenan
   const origins = new Set<string>();
   for (const row of rows) {
     if (/^[a-z0-9.-]+(:\d+)?$/i.test(row.domain)) origins.add(`https://${row.domain.toLowerCase()}`);
-    if (row.crm === 'amocrm' && config.amocrm.baseUrl) origins.add(new URL(config.amocrm.baseUrl).origin);
+    if (row.crm === 'amocrm' && config.amocrm.baseUrl) {
+      // AMOCRM_BASE_URL may hold a `{subdomain}` placeholder for the account (docs/configuration.md).
+      const subdomain = row.domain.split('.')[0] ?? '';
+      try {
+        origins.add(new URL(config.amocrm.baseUrl.replaceAll('{subdomain}', subdomain)).origin);
+      } catch {
+        // Not a URL once filled in: config validation makes this unreachable; the account's own origin stays.
+      }
+    }
   }
   return [...origins];
 }
