@@ -40,6 +40,7 @@ interface DealRow {
   match_confidence: number | null;
   match_reason: string | null;
   matched_at: Time | null;
+  updated_at: Time;
 }
 
 interface VisitRow {
@@ -85,7 +86,7 @@ function sourceOf(touch: TouchSource): TouchSource {
 export async function buildDealView(db: Queryable, account: CrmAccount, dealId: string, localeOverride?: 'ru' | 'en'): Promise<DealView> {
   const tenantId = account.tenantId;
   const dealRows = await db.query<DealRow>(
-    `SELECT id, name, pipeline_id, stage_id, outcome, amount, created_at, visitor_id, match_method, match_confidence, match_reason, matched_at
+    `SELECT id, name, pipeline_id, stage_id, outcome, amount, created_at, visitor_id, match_method, match_confidence, match_reason, matched_at, updated_at
      FROM deals WHERE tenant_id = $1 AND id = $2 AND NOT deleted`,
     [tenantId, dealId],
   );
@@ -227,12 +228,17 @@ async function dealFunnel(db: Queryable, tenantId: string, deal: DealRow, create
     name: byKey.get(stageKey(row.pipeline_id, row.to_stage_id))?.name ?? row.to_stage_id,
     at: iso(row.at),
   }));
-  const current = byKey.get(stageKey(deal.pipeline_id, deal.stage_id));
+  // The newest fact wins: a stage change the deal's own row has not caught up with yet (it is re-read with the next enrichment).
+  const latest = changes.rows[changes.rows.length - 1];
+  const moved = latest && new Date(latest.at).getTime() > new Date(deal.updated_at).getTime();
+  const pipelineId = moved ? latest.pipeline_id : deal.pipeline_id;
+  const stageId = moved ? latest.to_stage_id : deal.stage_id;
+  const current = byKey.get(stageKey(pipelineId, stageId));
   let since = createdAt.toISOString();
-  for (const change of passed) if (change.stageId === deal.stage_id) since = change.at;
+  for (const change of passed) if (change.stageId === stageId) since = change.at;
   return {
     pipelineName: current?.pipeline_name ?? null,
-    current: { stageId: deal.stage_id, name: current?.name ?? deal.stage_id, kind: current?.kind ?? null, since },
+    current: { stageId, name: current?.name ?? stageId, kind: current?.kind ?? null, since },
     passed,
   };
 }

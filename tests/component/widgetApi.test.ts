@@ -7,7 +7,7 @@ import { installFromWidget, installUrl, startAmocrmWorld, waitForSetUp, type Amo
 import { testBackends } from '../support/backends.js';
 import { waitFor as poll } from '../support/processes.js';
 import { adminHeaders, createTestSite, type CreatedSite } from '../support/tracking.js';
-import { arrangeVisitsBeforeLead, nextOpenStage, sendVisit, visitAfterLead, waitForMatch, waitForStageChange } from '../support/widgetDeal.js';
+import { arrangeVisitsBeforeLead, nextOpenStage, sendVisitAfterLead, waitForMatch, waitForStageChange } from '../support/widgetDeal.js';
 
 for (const backendName of testBackends()) {
   describe(`deal-card widget API with amoCRM on ${backendName}`, () => {
@@ -31,12 +31,12 @@ for (const backendName of testBackends()) {
       const visitor = await arrangeVisitsBeforeLead(world.app.url, db(), tenantId, site.key);
       leadId = world.emulator.createLead(world.subdomain, { name: 'Sofa Oslo', price: 45_000, custom_fields_values: [{ field_code: 'LF_VISITOR_ID', values: [{ value: visitor }] }] });
       await waitForMatch(db(), tenantId, String(leadId));
-      await sendVisit(world.app.url, site.key, visitor, visitAfterLead);
+      await sendVisitAfterLead(world.app.url, db(), tenantId, site.key, visitor, String(leadId));
       const stage = await nextOpenStage(db(), tenantId, String(leadId));
       stageName = stage.name;
       world.emulator.moveLead(world.subdomain, leadId, Number(stage.stageId));
       await world.emulator.webhooks.settle();
-      await waitForStageChange(db(), tenantId, String(leadId));
+      await waitForStageChange(db(), tenantId, String(leadId), stage.stageId);
       await waitForCount(`SELECT count(*) AS count FROM visits WHERE tenant_id = $1`, [tenantId], 4);
 
       // A second amoCRM account with LongFunnel installed: another tenant.

@@ -87,6 +87,17 @@ export async function arrangeVisitsBeforeLead(baseUrl: string, db: Database, ten
 /** After the lead the person came back and read the price page. */
 export const visitAfterLead: ArrangedVisit = { hoursAgo: 0, landing: 'https://shop.example/price', pages: ['https://shop.example/price/sofas'] };
 
+/**
+ * The visit after the lead, sent once the clock is past the deal's creation second (CRMs keep
+ * creation times to the second, and a visit within that second counts as before the lead).
+ */
+export async function sendVisitAfterLead(baseUrl: string, db: Database, tenantId: string, siteKey: string, visitor: string, dealId: string): Promise<void> {
+  const { rows } = await db.query<{ created_at: Date | string }>('SELECT created_at FROM deals WHERE tenant_id = $1 AND id = $2', [tenantId, dealId]);
+  const after = new Date(rows[0]?.created_at ?? Date.now()).getTime() + 1000;
+  if (Date.now() < after) await new Promise((resolve) => setTimeout(resolve, after - Date.now() + 10));
+  await sendVisit(baseUrl, siteKey, visitor, visitAfterLead);
+}
+
 export async function waitForMatch(db: Database, tenantId: string, dealId: string): Promise<void> {
   await waitFor(`deal ${dealId} matched`, async () => {
     const { rows } = await db.query<{ match_method: string | null }>('SELECT match_method FROM deals WHERE tenant_id = $1 AND id = $2', [tenantId, dealId]);
@@ -94,10 +105,15 @@ export async function waitForMatch(db: Database, tenantId: string, dealId: strin
   }, 30_000);
 }
 
-export async function waitForStageChange(db: Database, tenantId: string, dealId: string, count = 1): Promise<void> {
-  await waitFor(`deal ${dealId}'s stage change`, async () => {
-    const { rows } = await db.query<{ count: string }>('SELECT count(*) AS count FROM stage_changes WHERE tenant_id = $1 AND deal_id = $2', [tenantId, dealId]);
-    return Number(rows[0]?.count) >= count;
+/** Waits until the deal's move into `stageId` is stored, and the deal's own row shows it. */
+export async function waitForStageChange(db: Database, tenantId: string, dealId: string, stageId: string): Promise<void> {
+  await waitFor(`deal ${dealId}'s move to ${stageId}`, async () => {
+    const { rows } = await db.query<{ count: string }>(
+      `SELECT count(*) AS count FROM stage_changes c JOIN deals d ON d.tenant_id = c.tenant_id AND d.id = c.deal_id
+       WHERE c.tenant_id = $1 AND c.deal_id = $2 AND c.to_stage_id = $3 AND d.stage_id = $3`,
+      [tenantId, dealId, stageId],
+    );
+    return Number(rows[0]?.count) >= 1;
   }, 30_000);
 }
 

@@ -84,13 +84,13 @@ export function emitTest(context: LifecycleContext, app: App, userId: number, da
   }
 }
 
-/** The query of an app page or widget POST (file 1.3). */
-function frameUrl(app: App, portal: Portal, url: string): string {
+/** The query of an app page or widget POST (file 1.3). `protocol` 0 when the portal is served over http (a browser-hosted card here). */
+function frameUrl(app: App, portal: Portal, url: string, protocol: 0 | 1 = 1, appSid = randomBytes(16).toString('hex')): string {
   const target = new URL(url);
   target.searchParams.set('DOMAIN', portal.domain);
-  target.searchParams.set('PROTOCOL', '1');
+  target.searchParams.set('PROTOCOL', String(protocol));
   target.searchParams.set('LANG', portal.languageId);
-  target.searchParams.set('APP_SID', randomBytes(16).toString('hex'));
+  target.searchParams.set('APP_SID', appSid);
   return target.toString();
 }
 
@@ -167,13 +167,19 @@ export function uninstallApp(context: LifecycleContext, app: App, clean: boolean
   app.removed = true;
 }
 
-/** Opens a widget as a user viewing a card (file 5.3): `PLACEMENT_OPTIONS` is a JSON string, `\/` escaped. */
-export async function openPlacement(context: LifecycleContext, app: App, placement: string, entityId: number, userId: number): Promise<DirectAnswer> {
+/** The widget POST a card makes (file 5.3): `PLACEMENT_OPTIONS` is a JSON string, `\/` escaped. */
+export function placementCall(context: LifecycleContext, app: App, placement: string, entityId: number, userId: number, protocol: 0 | 1 = 1, appSid?: string): { url: string; body: string } {
   const portal = portalOf(context, app);
   if (!app.installed) throw new Error('Widgets are not shown until the installation is finished');
   const registration = context.state.placements.find((row) => row.clientId === app.clientId && row.placement === placement);
   if (!registration) throw new Error(`No ${placement} handler bound by ${app.clientId}`);
   const entity = placement.replace(/^CRM_/, '').replace(/_DETAIL_TAB$/, '').toLowerCase();
   const options = JSON.stringify({ ID: String(entityId), URI: `/crm/${entity}/details/${entityId}/` }).replace(/\//g, '\\/');
-  return context.delivery.post(placement, frameUrl(app, portal, registration.handler), frameBody(context, app, userId, placement, options));
+  return { url: frameUrl(app, portal, registration.handler, protocol, appSid), body: frameBody(context, app, userId, placement, options) };
+}
+
+/** Opens a widget as a user viewing a card (file 5.3), server to server. */
+export async function openPlacement(context: LifecycleContext, app: App, placement: string, entityId: number, userId: number): Promise<DirectAnswer> {
+  const call = placementCall(context, app, placement, entityId, userId);
+  return context.delivery.post(placement, call.url, call.body);
 }

@@ -8,9 +8,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { systemClock, type EmulatorClock } from '../../amocrm/emulator/clock.js';
 import { FaultInjector } from '../../amocrm/emulator/faults.js';
+import { sendCardPage } from './cardPage.js';
 import { Delivery, type DeliveryAttempt, type DirectAnswer } from './delivery.js';
 import { RestError, sendError, sendJson, sendSuccess } from './envelope.js';
-import { finishInstall, installApp, openPlacement, uninstallApp, updateApp, type LifecycleContext } from './lifecycle.js';
+import { finishInstall, installApp, openPlacement, placementCall, uninstallApp, updateApp, type LifecycleContext } from './lifecycle.js';
 import { LeakyBucket, OperatingLimiter } from './limits.js';
 import { managerOf, type ActAs } from './manager.js';
 import { appMethods } from './methods/app.js';
@@ -73,6 +74,8 @@ export interface Bitrix24Emulator {
   uninstallApp(portalName: string, clientId: string, clean?: boolean): void;
   /** A user opens a CRM card with the app's widget: POST to the placement handler (file 5.3). */
   openPlacement(portalName: string, clientId: string, placement: string, entityId: number, userId?: number): Promise<DirectAnswer>;
+  /** The URL and form body of that POST without sending it (a page hosting the frame sends it; tests vary it). */
+  placementCall(portalName: string, clientId: string, placement: string, entityId: number, userId?: number): { url: string; body: string };
   /** What the consent step puts into the redirect (file 1.6). */
   issueAuthorizationCode(portalName: string, clientId: string, userId?: number): string;
   /** A token pair without the OAuth dance, for tests whose subject is not OAuth. */
@@ -197,6 +200,21 @@ export async function startBitrix24Emulator(startOptions: StartBitrix24Options =
     response.end();
   }
 
+  /** A card page hosting an app's tab in a real browser (cardPage.ts). */
+  function handleCard(response: ServerResponse, portal: Portal, query: URLSearchParams): void {
+    const app = state.apps.get(query.get('client_id') ?? '');
+    if (!app || app.portalId !== portal.id || app.removed) throw new RestError(404, 'NOT_FOUND', 'No such application in this portal');
+    const id = Number(query.get('id'));
+    const userId = Number(query.get('user_id') ?? '1');
+    if (!Number.isInteger(id) || id <= 0 || !Number.isInteger(userId)) throw new RestError(400, 'ERROR_ARGUMENT', 'id and user_id must be numbers');
+    const placement = (query.get('placement') ?? 'CRM_DEAL_DETAIL_TAB').toUpperCase();
+    try {
+      sendCardPage(lifecycle, response, portal, app, placement, id, userId);
+    } catch (error) {
+      throw new RestError(400, 'ERROR_ARGUMENT', error instanceof Error ? error.message : String(error));
+    }
+  }
+
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestUrl = new URL(request.url ?? '/', 'http://emulator.invalid');
     const rawQuery = (request.url ?? '').includes('?') ? (request.url ?? '').slice((request.url ?? '').indexOf('?') + 1) : '';
@@ -217,6 +235,7 @@ export async function startBitrix24Emulator(startOptions: StartBitrix24Options =
       return sendJson(response, 200, handleTokenRequest(lifecycle, params));
     }
     if (portal && /^\/oauth\/authorize\/?$/.test(path)) return handleAuthorize(response, portal, requestUrl.searchParams);
+    if (portal && path === '/_emulator/card' && request.method === 'GET') return handleCard(response, portal, requestUrl.searchParams);
     throw new RestError(404, 'NOT_FOUND', 'Not found');
   }
 
@@ -268,6 +287,7 @@ export async function startBitrix24Emulator(startOptions: StartBitrix24Options =
     updateApp: (portalName, clientId, userId = 1) => updateApp(lifecycle, appOrThrow(portalName, clientId), userId),
     uninstallApp: (portalName, clientId, clean = false) => uninstallApp(lifecycle, appOrThrow(portalName, clientId), clean),
     openPlacement: (portalName, clientId, placement, entityId, userId = 1) => openPlacement(lifecycle, appOrThrow(portalName, clientId), placement, entityId, userId),
+    placementCall: (portalName, clientId, placement, entityId, userId = 1) => placementCall(lifecycle, appOrThrow(portalName, clientId), placement, entityId, userId),
     issueAuthorizationCode: (portalName, clientId, userId = 1) => issueAuthorizationCode(lifecycle, appOrThrow(portalName, clientId), userId),
     issueTokens: (portalName, clientId, userId = 1) => issueTokenPair(lifecycle, appOrThrow(portalName, clientId), userId),
     createDeal: (portalName, fields = {}, as) => manager(portalName).create('deal', fields, as),
