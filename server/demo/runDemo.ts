@@ -14,7 +14,8 @@ import { errorMeta, type Logger } from '../observability/logger.js';
 import { startRuntime, type Feature, type Runtime } from '../runtime.js';
 import { installIntoAmocrm, installIntoBitrix24, startDemoCrms, type AmocrmDemo, type DemoCrm, type DemoCrms, type SavedCrms } from './demoCrms.js';
 import { writeAtomically } from './emulatorSnapshot.js';
-import { demoFeature, type DemoStatus } from './demoFeature.js';
+import { DEMO_CARD_PATH, demoFeature, type DemoStatus } from './demoFeature.js';
+import type { CardPageOptions } from './amocrmCardPage.js';
 import { startDemoSite, type DemoSite } from './demoSite.js';
 import { LongfunnelClient } from './longfunnelClient.js';
 import { Random } from './random.js';
@@ -230,7 +231,20 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
       ...crms.env,
     };
     const demoConfig = loadConfig(env);
-    runtime = await startRuntime({ config: demoConfig, role: 'all', features: [...options.features, demoFeature(status)], logger });
+    const account = crms.amocrm.account;
+    // The card page as amoCRM would show it to the account's admin, the widget set up with our address.
+    const card: { options?: CardPageOptions } = {
+      options: {
+        basePath: DEMO_CARD_PATH,
+        serverUrl: publicUrl,
+        accountApiBase: account.baseUrl,
+        clientId: account.integration.clientId,
+        subdomain: crms.amocrm.subdomain,
+        accountId: account.account.id,
+        userId: account.account.currentUserId,
+      },
+    };
+    runtime = await startRuntime({ config: demoConfig, role: 'all', features: [...options.features, demoFeature(status, card)], logger });
     const client = new LongfunnelClient(publicUrl, adminToken);
     if (!resumed) {
       status.phase = 'installing';
@@ -318,8 +332,9 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     let enriched: { crm: DemoCrm; dealId: string } | undefined;
     while (!stopped && Date.now() < deadline && !(enriched = firstEnrichedDeal(crms))) await new Promise((resolve) => setTimeout(resolve, 500));
     if (enriched) {
-      status.enrichedDeal = { crm: enriched.crm.kind, tenant: enriched.crm.tenantId, dealId: enriched.dealId };
-      out.dealCard(await dealCardUrl(client, publicUrl, crms, enriched.dealId), enriched.dealId);
+      const cardUrl = (await client.hasRoute('GET', '/api/v1/widget/deals/1')) ? `${publicUrl}${DEMO_CARD_PATH}/deals/${enriched.dealId}` : undefined;
+      status.enrichedDeal = { crm: enriched.crm.kind, tenant: enriched.crm.tenantId, dealId: enriched.dealId, ...(cardUrl ? { cardUrl } : {}) };
+      out.dealCard(cardUrl, enriched.dealId);
     } else if (!stopped) {
       out.line('Demo: no deal has been enriched yet; see the log for CRM errors.');
     }
@@ -343,12 +358,6 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     await stop('demo start-up failed').catch(() => undefined);
     throw error;
   }
-}
-
-/** The amoCRM host page with the deal-card widget for this deal, when the widget is in this build. */
-async function dealCardUrl(client: LongfunnelClient, publicUrl: string, crms: DemoCrms, dealId: string): Promise<string | undefined> {
-  const page = `${publicUrl}/demo/amocrm/deal/${dealId}`;
-  return (await client.hasRoute('GET', `/demo/amocrm/deal/${dealId}`)) ? page : undefined;
 }
 
 export type { DemoConsole };
