@@ -55,7 +55,7 @@ export function amocrmCardPage(options: CardPageOptions, dealId: number, lang: s
     forged,
     lang,
   };
-  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>Сделка #${dealId} — amoCRM</title>
+  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Сделка #${dealId} — amoCRM</title>
 <style>
   body { margin: 0; font: 14px/1.4 "PT Sans", Arial, sans-serif; background: #f5f5f5; color: #313942; }
   .card { display: flex; min-height: 100vh; }

@@ -35,7 +35,7 @@ function page(brand: DemoBrand, publicUrl: string, path: string): string {
     .map(([href, label]) => `<a href="${href}">${escapeHtml(label)}</a>`)
     .join(' · ');
   return `<!doctype html>
-<html lang="ru"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="ru"><head><meta charset="utf-8"><link rel="icon" href="data:,"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:0;color:#1d2433}header,main,footer{max-width:760px;margin:0 auto;padding:16px}
 header{display:flex;justify-content:space-between;align-items:center}.phone{font-size:1.4em;font-weight:700;color:#0b6}
@@ -81,6 +81,11 @@ export async function startDemoSite(options: { port: number; publicUrl: string; 
     const host = (request.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
     const path = new URL(request.url ?? '/', 'http://site.invalid').pathname;
     const brand = options.brands.find((candidate) => candidate.host === host);
+    if (path === '/favicon.ico') {
+      response.statusCode = 204;
+      response.end();
+      return;
+    }
     response.setHeader('content-type', 'text/html; charset=utf-8');
     response.setHeader('cache-control', 'no-store');
     if (!brand) {
