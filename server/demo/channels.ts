@@ -11,9 +11,9 @@ export interface ChannelSpec {
   weight: number;
   /** How likely a visit from here ends in a form or a call, relative to the average. */
   intent: number;
-  /** Query string added to the landing page (without `?`), or '' for none. */
-  query(random: Random): string;
-  referrer(random: Random): string;
+  /** Query string added to the landing page (without `?`), or '' for none; `phrases`: what the site's visitors search for. */
+  query(random: Random, phrases: readonly string[]): string;
+  referrer(random: Random, phrases: readonly string[]): string;
   /**
    * Paid channels: the cost row this visit adds to (utm as the ad platform's export names it) and
    * the price of a click; a tracked visit is billed as 1.25 clicks (some clickers leave before the page loads).
@@ -21,7 +21,6 @@ export interface ChannelSpec {
   cost?: { source: string; medium: string; campaign: (query: string) => string; perClick: [number, number] };
 }
 
-const searchPhrases = ['пластиковые окна цена', 'окна пвх замер бесплатно', 'кухни на заказ', 'остекление балкона', 'окна в квартиру москва', 'кухонный гарнитур недорого'];
 const yandexCampaigns = ['search_brand', 'search_generic', 'rsya_retarget'];
 const googleCampaigns = ['search_generic', 'pmax_main'];
 const vkCampaigns = ['vk_lookalike', 'vk_retarget'];
@@ -41,9 +40,9 @@ export const channelMix: readonly ChannelSpec[] = [
     name: 'Yandex.Direct',
     weight: 24,
     intent: 1.2,
-    query: (random) => {
+    query: (random, phrases) => {
       const campaign = random.pick(yandexCampaigns);
-      const term = encodeURIComponent(random.pick(searchPhrases));
+      const term = encodeURIComponent(random.pick(phrases));
       return `utm_source=yandex&utm_medium=cpc&utm_campaign=${campaign}&utm_term=${term}&yclid=${clickId(random, 19)}`;
     },
     referrer: (random) => (random.chance(0.7) ? 'https://yandex.ru/' : ''),
@@ -62,7 +61,7 @@ export const channelMix: readonly ChannelSpec[] = [
     weight: 18,
     intent: 1,
     query: () => '',
-    referrer: (random) => `https://yandex.ru/search/?text=${encodeURIComponent(random.pick(searchPhrases))}`,
+    referrer: (random, phrases) => `https://yandex.ru/search/?text=${encodeURIComponent(random.pick(phrases))}`,
   },
   {
     name: 'Google organic',

@@ -26,6 +26,8 @@ export interface TrafficBrand {
   /** The number printed on the site (shown when no tracking number is free). */
   phone: string;
   visitorsPerDay: number;
+  /** What the site's visitors type into search engines (utm_term, organic referrers). */
+  searchPhrases: readonly string[];
   dealTitle: (random: Random) => string;
   price: [number, number];
 }
@@ -181,9 +183,9 @@ export class TrafficGenerator {
     const { random, client } = this.options;
     const visitor = this.visitorFor(brand);
     const channel = pickChannel(random);
-    const query = channel.query(random);
+    const query = channel.query(random, brand.searchPhrases);
     const landing = `${brand.origin}/${query ? `?${query}` : ''}`;
-    const referrer = channel.referrer(random);
+    const referrer = channel.referrer(random, brand.searchPhrases);
     const visitId = random.id();
     visitor.visits += 1;
     this.counters.visits += 1;
