@@ -43,7 +43,7 @@ export function consoleFor(stream: NodeJS.WritableStream & { isTTY?: boolean }):
         '',
         `  Dashboard:  ${banner.dashboardUrl}`,
         banner.adminToken
-          ? `              sign in with the admin token ${banner.adminToken} (generated for this demo run)`
+          ? `              sign in with the admin token ${banner.adminToken} (generated for this demo)`
           : '              sign in with your ADMIN_TOKEN',
         ...banner.tenants.map((tenant) => `              ${tenant.crm.padEnd(9)} tenant_id ${tenant.tenantId}`),
         ...banner.tenants.map((tenant) => `  Demo site (${tenant.crm}): ${tenant.siteUrl}`),

@@ -92,6 +92,23 @@ function saveRun(dir: string, port: number, historyDone: boolean, crms: DemoCrms
   writeAtomically(path.join(dir, RUN_FILE), JSON.stringify({ version: 1, port, historyDone, ...(costs ? { costs } : {}) } satisfies SavedRun));
 }
 
+/**
+ * Without an ADMIN_TOKEN, the demo's own: generated once per demo (a file only this user can read,
+ * in the demo's directory), so a resumed demo keeps the token its dashboard was opened with.
+ */
+function demoAdminToken(dir: string): string {
+  const file = path.join(dir, 'admin-token');
+  try {
+    const saved = fs.readFileSync(file, 'utf8').trim();
+    if (/^[0-9a-f]{48}$/.test(saved)) return saved;
+  } catch {
+    // a new demo
+  }
+  const token = randomBytes(24).toString('hex');
+  fs.writeFileSync(file, token, { mode: 0o600 });
+  return token;
+}
+
 function clearDataDir(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
@@ -190,11 +207,11 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
   const port = config.port === 0 ? await freePort() : config.port;
   // 127.0.0.1, not localhost: Bitrix24 binds event handlers only to addresses with a dot in the host.
   const publicUrl = `http://127.0.0.1:${port}`;
-  const generatedToken = config.adminToken ? undefined : randomBytes(24).toString('hex');
-  const adminToken = config.adminToken ?? (generatedToken as string);
   const status: DemoStatus = { phase: 'starting', historyDays: config.demo.historyDays, daysDone: 0, missing: [] };
 
   const { crms, resumed, costs: savedCosts } = await openCrms(dir, port, publicUrl, options.reset, (line) => out.line(line));
+  const generatedToken = config.adminToken ? undefined : demoAdminToken(dir);
+  const adminToken = config.adminToken ?? (generatedToken as string);
   let historyDone = resumed;
   let runtime: Runtime | undefined;
   let site: DemoSite | undefined;

@@ -60,7 +60,7 @@ function getWithHost(port: number, host: string): Promise<string> {
 }
 
 function adminTokenOf(output: string): string {
-  const token = /admin token ([0-9a-f]{48}) \(generated for this demo run\)/.exec(output)?.[1];
+  const token = /admin token ([0-9a-f]{48}) \(generated for this demo\)/.exec(output)?.[1];
   assert.ok(token, `the banner prints the generated admin token:\n${output}`);
   return token;
 }
@@ -148,6 +148,7 @@ test('when longfunnel start runs with no CRM configured, then the demo fills the
           return current?.phase === 'live' ? current : undefined;
         }, 120_000, 500);
         assert.ok(again.output().includes('Demo: resuming the demo in'), again.output());
+        assert.equal(adminTokenOf(again.output()), adminToken, 'the dashboard stays signed in with the same token');
         assert.ok(!again.output().includes('generating history'), 'no second history');
         assert.deepEqual(resumed.sites?.map((site) => site.siteId), status?.sites?.map((site) => site.siteId));
         assert.equal(resumed.enrichedDeal?.tenant, status?.enrichedDeal?.tenant);
@@ -162,7 +163,9 @@ test('when longfunnel start runs with no CRM configured, then the demo fills the
         await reset.started(120_000);
         await waitFor('the new banner', () => reset.output().includes('Dashboard:'), 120_000);
         assert.ok(reset.output().includes(`Demo: --reset: clearing ${path.join(dataDir, 'demo')}`), reset.output());
-        const sites = ((await (await fetch(`${baseUrl}/api/v1/sites`, { headers: { authorization: `Bearer ${adminTokenOf(reset.output())}` } })).json()) as { sites: Array<{ id: string }> }).sites;
+        const newToken = adminTokenOf(reset.output());
+        assert.notEqual(newToken, adminToken, 'a new demo, a new token');
+        const sites = ((await (await fetch(`${baseUrl}/api/v1/sites`, { headers: { authorization: `Bearer ${newToken}` } })).json()) as { sites: Array<{ id: string }> }).sites;
         assert.equal(sites.length, 2);
         assert.ok(sites.every((site) => !status?.sites?.some((old) => old.siteId === site.id)), 'new sites, the old ones are gone');
       } finally {
