@@ -375,7 +375,7 @@ export class AmocrmConnection implements CrmConnection {
    */
   async createLead(input: NewCrmLead): Promise<CreatedCrmLead> {
     if (input.mayExist) {
-      const found = await this.leadByReference(input.reference);
+      const found = await this.leadByReference(input.reference, input.mayExistSince);
       if (found) return { ...found, entity: 'deal', found: true };
     }
     const known = this.fieldIds;
@@ -432,10 +432,22 @@ export class AmocrmConnection implements CrmConnection {
     return created;
   }
 
-  /** The lead whose name carries `reference` (our submission), with its main contact. */
-  private async leadByReference(reference: string): Promise<{ dealId: string; contactId?: string } | undefined> {
-    const body = await this.call<Collection<'leads', LeadBody>>('GET', '/api/v4/leads', { query: { query: reference, with: 'contacts', limit: 50 }, repeatable: true });
-    const lead = (body?._embedded?.leads ?? []).find((candidate) => (candidate.name ?? '').includes(reference));
+  /**
+   * The lead whose name carries `reference` (our submission), with its main contact: by `query=`,
+   * and — since how amoCRM's full-text search splits `LF-...` is unconfirmed (amocrm.md 6.13) — among
+   * the leads created since the earlier attempt began (one page, newest first).
+   */
+  private async leadByReference(reference: string, since: Date | undefined): Promise<{ dealId: string; contactId?: string } | undefined> {
+    const named = (leads: LeadBody[] | undefined) => (leads ?? []).find((candidate) => (candidate.name ?? '').includes(reference));
+    const searched = await this.call<Collection<'leads', LeadBody>>('GET', '/api/v4/leads', { query: { query: reference, with: 'contacts', limit: 50 }, repeatable: true });
+    let lead = named(searched?._embedded?.leads);
+    if (!lead && since) {
+      const recent = await this.call<Collection<'leads', LeadBody>>('GET', '/api/v4/leads', {
+        query: { 'filter[created_at][from]': Math.floor(since.getTime() / 1000) - 60, 'order[created_at]': 'desc', with: 'contacts', limit: 250 },
+        repeatable: true,
+      });
+      lead = named(recent?._embedded?.leads);
+    }
     if (!lead) return undefined;
     const contactId = dealOf(lead).contactIds[0];
     return { dealId: String(lead.id), ...(contactId ? { contactId } : {}) };

@@ -146,6 +146,8 @@ export interface NewCrmLead {
    * first and return it instead of creating a second one.
    */
   mayExist: boolean;
+  /** With `mayExist`: when the earlier attempt started (a CRM whose search is fuzzy also looks at what was created since). */
+  mayExistSince?: Date;
 }
 
 export interface CreatedCrmLead {

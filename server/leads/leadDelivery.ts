@@ -143,6 +143,7 @@ export async function deliverLead(deps: FeatureDeps, job: Job<DeliverJob>): Prom
     fields,
     entity: settings.bitrix24LeadEntity,
     mayExist,
+    ...(mayExist ? { mayExistSince: new Date(lead.attempt_started_at as Date | string) } : {}),
   };
   // From here on the outcome of a failed attempt may be unknown: the next one reads back first.
   if (!mayExist) await db.query('UPDATE lead_requests SET attempt_started_at = now() WHERE id = $1', [lead.id]);

@@ -24,7 +24,7 @@ import { SiteDirectory, isSiteOrigin, type Site } from '../tracking/sites/siteSt
 import { leadPartsOfFields } from './formFields.js';
 import { acceptLead } from './leadIntake.js';
 
-/** Leads one address may send a minute: far above any person filling forms, low enough to blunt a flood. */
+/** Leads one browser address may send a minute: far above any person filling forms, low enough to blunt a flood. */
 const LEADS_PER_IP_PER_MINUTE = 30;
 
 /** Text too long is cut, not refused: a lead is never lost to a long comment. */
@@ -36,7 +36,7 @@ export const leadSchema = Joi.object({
   phone: text(64),
   email: text(254),
   comment: text(4000),
-  form: text(200).description('form name'),
+  form: text(200).allow(null).description('form name (null: the form has neither a name nor an id)'),
   page: text(2048).description('page URL the form was sent from'),
   referrer: text(2048),
   visitor: Joi.string().pattern(/^[A-Za-z0-9_-]{8,64}$/).allow('').messages({ 'string.pattern.base': '"visitor" must be the _lfid value: 8-64 of A-Z a-z 0-9 _ -' }),
@@ -52,7 +52,7 @@ interface LeadBody {
   phone?: string;
   email?: string;
   comment?: string;
-  form?: string;
+  form?: string | null;
   page?: string;
   referrer?: string;
   visitor?: string;
@@ -102,11 +102,6 @@ export function leadRoutes(deps: FeatureDeps): Router {
   });
 
   router.post('/api/v1/leads', body, async (req, res) => {
-    await perIp.consume(rateLimitKey(req.ip)).catch((rejection: unknown) => {
-      const retryAfter = rejection instanceof RateLimiterRes ? Math.max(Math.ceil(rejection.msBeforeNext / 1000), 1) : 1;
-      res.setHeader('Retry-After', String(retryAfter));
-      throw new AppError(429, 'rate_limited', `Too many leads from this address; retry in ${retryAfter} s`);
-    });
     const { value, error } = leadSchema.validate(req.body ?? {}, { abortEarly: false, stripUnknown: false });
     if (error) throw AppError.validation(error.details.map((detail) => detail.message).join('; '));
     const lead = value as LeadBody;
@@ -123,6 +118,12 @@ export function leadRoutes(deps: FeatureDeps): Router {
     let fromBrowser: boolean;
     if (origin) {
       if (!isSiteOrigin(site, origin)) throw new AppError(403, 'origin_not_allowed', "Leads for this site are accepted from the site's own pages only");
+      // Browsers only: a site's backend sends every visitor's leads from one address.
+      await perIp.consume(rateLimitKey(req.ip)).catch((rejection: unknown) => {
+        const retryAfter = rejection instanceof RateLimiterRes ? Math.max(Math.ceil(rejection.msBeforeNext / 1000), 1) : 1;
+        res.setHeader('Retry-After', String(retryAfter));
+        throw new AppError(429, 'rate_limited', `Too many leads from this address; retry in ${retryAfter} s`);
+      });
       fromBrowser = true;
       allowOrigin(req, res);
     } else if (key) {

@@ -28,7 +28,8 @@ const FORM_PAGE = `
   <div id="later"></div>
   <script>
     setTimeout(function () {
-      document.getElementById('later').innerHTML = '<form id="late" action="/thanks" method="post"><input name="q" id="q"></form>';
+      document.getElementById('later').innerHTML =
+        '<form action="/thanks" method="post"><input type="hidden" name="id" value="sofa-42"><input name="q" id="q"><input type="tel" name="tel" id="late-phone"><button id="late-send">Go</button></form>';
     }, 50);
   </script>`;
 
@@ -96,10 +97,30 @@ describe('forms in Chromium: the _lfid input and form capture into the amoCRM em
       await page.focus('#q');
       await page.click('#name');
       await page.focus('#q');
-      const inputs = await page.$$eval('#late input[name="_lfid"]', (found) => found.map((input) => ({ type: input.getAttribute('type'), value: (input as unknown as { value: string }).value })));
+      const inputs = await page.$$eval('#later form input[name="_lfid"]', (found) => found.map((input) => ({ type: input.getAttribute('type'), value: (input as unknown as { value: string }).value })));
       assert.deepEqual(inputs, [{ type: 'hidden', value: visitor }]);
       assert.equal(await page.$$eval('#callback input[name="_lfid"]', (found) => found.length), 1);
       assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('when a form without a name or id (but with a field named "id") is sent, then it still becomes a lead', async () => {
+    const context = await browser.newContext({ userAgent: DESKTOP_CHROME });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${website.origin}/form`);
+      const visitor = await visitorIdOf(context);
+      await page.waitForSelector('#late-phone');
+      await page.fill('#late-phone', '+7 900 321-00-22');
+      await Promise.all([page.waitForURL(`${website.origin}/thanks`), page.click('#late-send')]);
+      assert.equal(website.posted.at(-1)?.get('_lfid'), visitor);
+      const row = await waitFor('the lead stored', async () => {
+        const { rows } = await world.app.runtime.deps.db.query<{ phone_e164: string; form_name: string | null }>('SELECT phone_e164, form_name FROM lead_requests WHERE visitor_id = $1', [visitor]);
+        return rows[0];
+      });
+      assert.deepEqual(row, { phone_e164: '+79003210022', form_name: null });
     } finally {
       await context.close();
     }
@@ -123,9 +144,9 @@ describe('forms in Chromium: the _lfid input and form capture into the amoCRM em
       await Promise.all([page.waitForURL(`${website.origin}/thanks`), page.click('#send')]);
 
       // The site's own submit went through, carrying the visitor id.
-      assert.equal(website.posted.length, 1);
-      assert.equal(website.posted[0]?.get('_lfid'), visitor);
-      assert.equal(website.posted[0]?.get('phone'), '+7 (900) 321-00-11');
+      const posted = website.posted.at(-1);
+      assert.equal(posted?.get('_lfid'), visitor);
+      assert.equal(posted?.get('phone'), '+7 (900) 321-00-11');
 
       const row = await waitFor('the lead delivered', async () => {
         const { rows } = await world.app.runtime.deps.db.query<{ status: string; crm_deal_id: string; name: string; phone_e164: string; email: string; comment: string; form_name: string; page_url: string }>(

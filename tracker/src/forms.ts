@@ -16,6 +16,7 @@ import type { TagOptions } from './tag.js';
 import { visitorId } from './tracker.js';
 import { transmit } from './transport.js';
 
+/** A form's controls are also its properties (`form._lfid`), and override its own (a field named `id` hides `form.id`). */
 type LeadForm = HTMLFormElement & { _lfid?: HTMLInputElement };
 
 export function watchForms(tag: TagOptions): void {
@@ -32,7 +33,7 @@ export function watchForms(tag: TagOptions): void {
           for (const element of form.elements as unknown as HTMLInputElement[]) {
             if (element.value && /^(t|em|n|sel)/.test(element.type)) fields.push([element.type, element.name, element.value]);
           }
-          transmit(tag.collectUrl.replace('collect', 'api/v1/leads'), JSON.stringify({ site: tag.site, visitor: visitorId, form: form.getAttribute('name') || form.id, page: location.href, fields }));
+          transmit(tag.collectUrl.replace('collect', 'api/v1/leads'), JSON.stringify({ site: tag.site, visitor: visitorId, form: form.getAttribute('name') || form.getAttribute('id'), page: location.href, fields }));
         }
       }
     } catch {
