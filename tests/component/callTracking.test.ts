@@ -174,6 +174,11 @@ for (const backendName of testBackends()) {
           'phone',
           identityHash('phone', '+79165551234'),
         ]);
+        const visitsOfA = await json(await fetch(`${app.url}/api/v1/visitors/${visits.a.visitor}/visits`, { headers: adminHeaders }));
+        assert.deepEqual(
+          visitsOfA.visits[0].calls.map((touch: any) => [touch.call_id, touch.duration_seconds, touch.tracking_number]),
+          [[during.call_id, 42, number]],
+        );
         // The caller called while visit A held the number and again while visit D did: one person, two visitors.
         assert.deepEqual(new Set(rows.map((row: any) => `${row.visitor_id} ${row.origin}`)), new Set([`${visits.a.visitor} call`, `${visits.d.visitor} call`]));
       });
@@ -280,6 +285,8 @@ for (const backendName of testBackends()) {
           identityHash('email', 'ivan.petrov@client.example'),
         ]);
         assert.deepEqual(rows, [{ visitor_id: visit.visitor, origin: 'email' }]);
+        const visits = await json(await fetch(`${app.url}/api/v1/visitors/${visit.visitor}/visits`, { headers: adminHeaders }));
+        assert.deepEqual(visits.visits[0].emails, [{ received_at: email.received_at, subject: 'Sofa order', to: visit.address }]);
         const again = await postEmail(app.url, key, { from: 'other@client.example', to: visit.address, received_at: new Date().toISOString(), message_id: '<m1@client.example>' });
         assert.deepEqual((await json(again)).email, email);
         const { rows: stored } = await db().query('SELECT 1 FROM emails WHERE message_id = $1', ['<m1@client.example>']);
@@ -296,7 +303,7 @@ for (const backendName of testBackends()) {
       });
     });
 
-    test('when a matched call has no CRM deal of its visitor within the window, then a lead is created once; with one, the call is attached to it', async () => {
+    test('when a call has no CRM deal within the window, then a lead is created once (with the visitor, or with the reason); with one, the call is attached to it', async () => {
       const deps = app.runtime.deps;
       const tenantId = site.tenant_id;
       const tenant = await db().query<{ id: string }>("SELECT id FROM tenants WHERE kind = 'standalone' AND id = $1", [tenantId]);
@@ -327,6 +334,12 @@ for (const backendName of testBackends()) {
         [tenantId, first.call_id],
       );
       assert.deepEqual(leads, [{ origin: 'call', visitor_id: leased.visitor, phone_e164: '+79165557777' }]);
+      const toDefault = await json(
+        await postCall(app.url, key, { call_id: `call-${newId()}`, tracking_number: DEFAULT_NUMBER, caller_number: '+79165558888', started_at: new Date().toISOString(), duration_seconds: 12 }),
+      );
+      assert.equal(await settleCallDeal(deps, tenantId, toDefault.call.call_id), 'lead_created');
+      const { rows: reasoned } = await db().query('SELECT visitor_id, no_match_reason FROM lead_requests WHERE tenant_id = $1 AND external_id = $2', [tenantId, toDefault.call.call_id]);
+      assert.deepEqual(reasoned, [{ visitor_id: null, no_match_reason: 'call_to_non_leased_number' }]);
       const hidden = await callOf('');
       assert.deepEqual([hidden.visitor_id, hidden.caller_number, hidden.caller_raw], [leased.visitor, null, '']);
       assert.equal(await settleCallDeal(deps, tenantId, hidden.call_id), 'hidden_caller');

@@ -29,6 +29,7 @@ import { hashOf, hasIdentities, visitorsByIdentity } from '../identities.js';
 import { dealNoteText, dealSourceValues, matchConfidence, valuesToWrite, type DealMatch, type SourceFieldKey } from '../sourceFields.js';
 import { visitsForDeals } from './dealVisits.js';
 import { NO_MATCH_REASONS, type NoMatchReason } from './matchReasons.js';
+import { applyCallEvidence } from '../../callTracking/callEvidence.js';
 
 /**
  * Deals our lead intake created, with the visitor and how the lead came (form, call, e-mail): by the
@@ -74,6 +75,8 @@ export interface EnrichmentContext {
   noteReadBackAfterMs: number;
   /** The tenant's phone region (contacts' numbers written without a country code). Default RU. */
   phoneRegion?: CountryCode;
+  /** A tracked call this close to a deal's creation, from the deal's contact, is that deal's call (CALL_DEAL_WINDOW_MS). */
+  callDealWindowMs?: number;
 }
 
 export interface BatchOutcome {
@@ -158,6 +161,7 @@ async function matchDeals(
     const reason = created.get(deal.id)?.noMatchReason ?? (hasIdentity ? NO_MATCH_REASONS.no_tracker_visit : NO_MATCH_REASONS.no_identity);
     matches.set(deal.id, { method: 'none', visitorId: null, confidence: 0, reason });
   }
+  await applyCallEvidence(context.db, account.tenantId, deals, matches, contacts, { windowMs: context.callDealWindowMs ?? 0, region: context.phoneRegion });
   return matches;
 }
 

@@ -5,6 +5,7 @@ import { requireAdmin } from '../../http/auth/requireAdmin.js';
 import type { FeatureDeps } from '../../runtime.js';
 import type { Database } from '../../storage/database.js';
 import type { VisitRow } from './visitRow.js';
+import { touchpointsOfVisits } from '../../callTracking/touchpoints.js';
 
 const visitorIdPattern = /^[A-Za-z0-9_-]{8,64}$/;
 const tenantIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
@@ -39,6 +40,7 @@ export async function visitsOfVisitor(db: Database, visitorId: string, limit: nu
         [JSON.stringify(visits.map((visit) => ({ tenant_id: visit.tenant_id, id: visit.id })))],
       )
     : { rows: [] as HitRow[] };
+  const touchpoints = await touchpointsOfVisits(db, visits);
   const hitsByVisit = new Map<string, HitRow[]>();
   for (const hit of hits) {
     const key = `${hit.tenant_id}\u0000${hit.visit_id}`;
@@ -76,6 +78,8 @@ export async function visitsOfVisitor(db: Database, visitorId: string, limit: nu
         value: hit.value === null ? null : Number(hit.value),
         at: iso(hit.at),
       })),
+    calls: touchpoints.get(`${visit.tenant_id}\u0000${visit.id}`)?.calls ?? [],
+    emails: touchpoints.get(`${visit.tenant_id}\u0000${visit.id}`)?.emails ?? [],
   }));
 }
 
