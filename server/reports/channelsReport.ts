@@ -4,10 +4,10 @@
  * the ad costs joined by source / medium / campaign, and the ratios between them.
  */
 import { channelGroupOf } from '../tracking/classification/index.js';
-import type { Queryable } from '../storage/database.js';
+import type { Database } from '../storage/database.js';
 import type { TenantSettings } from '../tenants/tenantSettings.js';
 import { costFactor, roundMoney } from './costStore.js';
-import { creditedDeals, NO_SOURCE, NOT_SET, SqlParams } from './dealCredits.js';
+import { creditedDeals, NO_SOURCE, NOT_SET, refreshVisitMarks, reportQuery, SqlParams } from './dealCredits.js';
 import type { ChannelGroupBy, CommonParams } from './reportParams.js';
 
 export interface ChannelKey {
@@ -104,7 +104,7 @@ function finish(measures: Measures, columns: readonly string[], costKnown: boole
   };
 }
 
-export async function channelsReport(db: Queryable, tenantId: string, settings: TenantSettings, params: ChannelsParams): Promise<ChannelsAnswer> {
+export async function channelsReport(db: Database, tenantId: string, settings: TenantSettings, params: ChannelsParams): Promise<ChannelsAnswer> {
   const columns = KEY_COLUMNS[params.group];
   const scope = { tenantId, period: params.period, siteId: params.siteId, pipelineId: params.pipelineId, lookbackDays: params.lookbackDays };
   const drillEntries = Object.entries(params.drill).filter((entry): entry is [string, string] => entry[1] !== undefined);
@@ -118,7 +118,7 @@ export async function channelsReport(db: Queryable, tenantId: string, settings: 
     term: `COALESCE(c.term, '${NOT_SET}')`,
   };
   const where = drillEntries.map(([column, value]) => `${keyExpr[column]} = ${p.add(value)}`);
-  const attributed = await db.query<Record<string, string> & { leads: number; deals: number; won: number; revenue: number }>(
+  const attributedQuery = reportQuery<Record<string, string> & { leads: number; deals: number; won: number; revenue: number }>(db,
     `WITH ${ctes}
      SELECT ${columns.map((column) => `${keyExpr[column]} AS ${column}`).join(', ')},
        sum(COALESCE(c.credit, 1))::float8 AS leads, sum(COALESCE(c.credit, 1) * d.is_deal)::float8 AS deals,
@@ -136,21 +136,47 @@ export async function channelsReport(db: Queryable, tenantId: string, settings: 
   const visitKey: Record<string, string> = { channel: 'channel', source: 'source', campaign: `COALESCE(campaign, '${NOT_SET}')`, term: `COALESCE(term, '${NOT_SET}')` };
   for (const [column, value] of drillEntries) visitFilters.push(`${visitKey[column]} = ${v.add(value)}`);
   const visitWhere = visitFilters.join(' AND ');
-  // Per key and visitor first (a hash aggregate over an index-only scan of visits_report), then
-  // visits and distinct visitors per key and in total.
-  const keyList = columns.map((column) => `${visitKey[column]} AS ${column}`).join(', ');
-  const keyNames = columns.join(', ');
-  const { rows: visitRows } = await db.query<Record<string, string> & { visits: number; visitors: number; total: boolean }>(
-    `WITH per AS MATERIALIZED (
-       SELECT ${keyList}, visitor_id, count(*) AS n FROM visits WHERE ${visitWhere} GROUP BY ${columns.map((_, index) => index + 1).join(', ')}, visitor_id
-     )
-     SELECT ${keyNames}, sum(n)::int AS visits, count(*)::int AS visitors, false AS total FROM per GROUP BY ${keyNames}
-     UNION ALL
-     SELECT ${columns.map(() => 'NULL').join(', ')}, (SELECT COALESCE(sum(n), 0) FROM per)::int, (SELECT count(*) FROM (SELECT visitor_id FROM per GROUP BY visitor_id) people)::int, true`,
-    v.values,
-  );
-  const visits = { rows: visitRows.filter((row) => !row.total) };
-  const visitTotals = { rows: visitRows.filter((row) => row.total) };
+  // Visits and distinct visitors per key and in total. By channel over all sites (the usual view),
+  // from visit_marks: a visitor counts once, at the first of its visits in the period, the one whose
+  // previous visit (in the channel, or at all for the total) is older than the period. Otherwise by
+  // grouping the visits per key and visitor (an index-only scan of visits_report).
+  let visitsQuery: Promise<{ rows: Array<Record<string, unknown> & { visits: number; visitors: number }> }>;
+  let visitTotalsQuery: Promise<{ rows: Array<{ visits: number; visitors: number }> }>;
+  if (params.group === 'channel' && !params.siteId && drillEntries.length === 0) {
+    await refreshVisitMarks(db, tenantId);
+    const m = new SqlParams();
+    const start = m.add(params.period.start.toISOString());
+    const marked = reportQuery<{ channel: string; visits: number; visitors: number; first_visits: number }>(
+      db,
+      `SELECT channel, count(*)::int AS visits,
+         count(*) FILTER (WHERE prev_channel_at IS NULL OR prev_channel_at < ${start})::int AS visitors,
+         count(*) FILTER (WHERE prev_any_at IS NULL OR prev_any_at < ${start})::int AS first_visits
+       FROM visit_marks WHERE tenant_id = ${m.add(tenantId)} AND started_at >= ${start} AND started_at < ${m.add(params.period.end.toISOString())}
+       GROUP BY channel`,
+      m.values,
+    );
+    visitsQuery = marked;
+    visitTotalsQuery = marked.then(({ rows }) => ({
+      rows: [{ visits: rows.reduce((sum, row) => sum + Number(row.visits), 0), visitors: rows.reduce((sum, row) => sum + Number(row.first_visits), 0) }],
+    }));
+  } else {
+    const keyList = columns.map((column) => `${visitKey[column]} AS ${column}`).join(', ');
+    const keyNames = columns.join(', ');
+    visitsQuery = reportQuery<Record<string, string> & { visits: number; visitors: number }>(
+      db,
+      `SELECT ${keyNames}, sum(n)::int AS visits, count(*)::int AS visitors FROM (
+         SELECT ${keyList}, visitor_id, count(*) AS n FROM visits WHERE ${visitWhere} GROUP BY ${columns.map((_, index) => index + 1).join(', ')}, visitor_id
+       ) per GROUP BY ${keyNames}`,
+      v.values,
+    );
+    visitTotalsQuery = reportQuery<{ visits: number; visitors: number }>(
+      db,
+      `SELECT COALESCE(sum(n), 0)::int AS visits, count(*)::int AS visitors FROM (SELECT visitor_id, count(*) AS n FROM visits WHERE ${visitWhere} GROUP BY visitor_id) people`,
+      v.values,
+    );
+  }
+  // They run at once, each on its own connection on PostgreSQL.
+  const [attributed, visits, visitTotals, costs] = await Promise.all([attributedQuery, visitsQuery, visitTotalsQuery, costsByChannel(db, tenantId, settings, params)]);
 
   const rows = new Map<string, Measures>();
   const rowOf = (source: Record<string, unknown>): Measures => {
@@ -180,7 +206,7 @@ export async function channelsReport(db: Queryable, tenantId: string, settings: 
   // Ad costs, joined by source / medium / campaign (not per term: a term row has no cost).
   const costKnown = params.group !== 'term';
   let totalCost = 0;
-  for (const cost of await costsByChannel(db, tenantId, settings, params)) {
+  for (const cost of costs) {
     if (params.drill.channel !== undefined && cost.channel !== params.drill.channel) continue;
     if (params.drill.source !== undefined && cost.source !== params.drill.source) continue;
     if (params.drill.campaign !== undefined && cost.campaign !== params.drill.campaign) continue;
@@ -213,19 +239,19 @@ export async function channelsReport(db: Queryable, tenantId: string, settings: 
  * source and medium got in the period, else the channel the classification rules give the pair.
  */
 export async function costsByChannel(
-  db: Queryable,
+  db: Database,
   tenantId: string,
   settings: TenantSettings,
   params: Pick<CommonParams, 'period'>,
 ): Promise<Array<{ channel: string; source: string; campaign: string; cost: number }>> {
-  const { rows } = await db.query<{ source: string; medium: string; campaign: string; cost_net: string }>(
+  const { rows } = await reportQuery<{ source: string; medium: string; campaign: string; cost_net: string }>(db,
     `SELECT source, medium, campaign, sum(cost_net)::text AS cost_net FROM ad_costs
      WHERE tenant_id = $1 AND day >= $2::date AND day <= $3::date GROUP BY 1, 2, 3`,
     [tenantId, params.period.from, params.period.to],
   );
   if (rows.length === 0) return [];
   const pairs = [...new Set(rows.map((row) => JSON.stringify([row.source, row.medium])))].map((pair) => JSON.parse(pair) as [string, string]);
-  const { rows: channels } = await db.query<{ source: string; medium: string; channel: string }>(
+  const { rows: channels } = await reportQuery<{ source: string; medium: string; channel: string }>(db,
     `SELECT DISTINCT ON (source, medium) source, medium, channel FROM (
        SELECT v.source, v.medium, v.channel, count(*) AS n FROM visits v
        JOIN unnest($2::text[], $3::text[]) AS pair(source, medium) ON pair.source = v.source AND pair.medium = v.medium

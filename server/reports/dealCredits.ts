@@ -18,17 +18,19 @@
  * visits table instead.
  */
 import { markovRemovalEffects, type AttributionModel, type ChannelPath, type MarkovCredit } from '../attribution/index.js';
-import type { Database, Queryable } from '../storage/database.js';
+import type { Database, Queryable, QueryResult } from '../storage/database.js';
 import type { Level, Period } from './reportParams.js';
 
 /**
- * Runs a report's queries in one read-only transaction with JIT off (compiling the plan took longer
- * than running it in the benchmark) and enough memory to sort a period's visits in memory.
+ * Runs one report query. On PostgreSQL it runs in its own transaction with JIT off (compiling the
+ * plan took longer than running it in the benchmark) and enough memory to group a period's visits
+ * in memory; separate queries of one report run on separate connections at once.
  */
-export async function inReportTransaction<T>(db: Database, work: (tx: Queryable) => Promise<T>): Promise<T> {
+export async function reportQuery<Row>(db: Database, sql: string, params: unknown[]): Promise<QueryResult<Row>> {
+  if (db.kind !== 'postgres') return db.query<Row>(sql, params);
   return db.transaction(async (tx) => {
-    if (db.kind === 'postgres') await tx.query("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'");
-    return work(tx);
+    await tx.query("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'");
+    return tx.query<Row>(sql, params);
   });
 }
 
@@ -76,76 +78,169 @@ export function dealsCte(scope: DealScope, p: SqlParams): string {
   )`;
 }
 
-/** The longest lookback a tenant can choose: the rollup keeps this much of every path. */
-const ROLLUP_LOOKBACK_DAYS = 365;
+/**
+ * Runs `work` in a transaction holding a per-tenant advisory lock (PostgreSQL), without the
+ * statement timeout: the first build of a rollup on a large tenant may take a while, and two
+ * reports at once must not build it twice.
+ */
+async function rollupTransaction<T>(db: Database, lockName: string, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    if (db.kind === 'postgres') {
+      await tx.query("SET LOCAL statement_timeout = 0; SET LOCAL jit = off; SET LOCAL work_mem = '64MB'");
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockName]);
+    }
+    return work(tx);
+  });
+}
+
+export interface PathSettings {
+  lookbackDays: number;
+  halfLifeDays: number;
+}
 
 /**
  * Brings the deal-path rollup up to date for the deals created in `period`: a deal never computed,
- * or whose visitor, creation time or enrichment changed since, gets its touches (re)computed from
- * visits (its visitor and every visitor sharing a phone or e-mail with it, as enrichment stitches
- * them). Returns how many deals were recomputed.
+ * whose visitor, creation time or enrichment changed since, or computed under another lookback or
+ * half-life, gets its touches and their credit under each rule-based model (re)computed from visits
+ * (its visitor and every visitor sharing a phone or e-mail with it, as enrichment stitches them).
+ * Returns how many deals were recomputed.
  */
-export async function refreshDealPaths(db: Queryable, tenantId: string, period: Period): Promise<number> {
-  const stale = await db.query<{ id: string }>(
-    `SELECT d.id FROM deals d LEFT JOIN deal_paths p ON p.tenant_id = d.tenant_id AND p.deal_id = d.id
+export async function refreshDealPaths(db: Database, tenantId: string, period: Period, settings: PathSettings): Promise<number> {
+  const staleSql = `SELECT d.id FROM deals d LEFT JOIN deal_paths p ON p.tenant_id = d.tenant_id AND p.deal_id = d.id
      WHERE d.tenant_id = $1 AND NOT d.deleted AND d.created_at >= $2 AND d.created_at < $3
-       AND (p.deal_id IS NULL OR p.visitor_id IS DISTINCT FROM d.visitor_id OR p.deal_created_at <> d.created_at OR p.enriched_at IS DISTINCT FROM d.enriched_at)`,
-    [tenantId, period.start.toISOString(), period.end.toISOString()],
-  );
-  if (stale.rows.length === 0) return 0;
-  const ids = stale.rows.map((row) => row.id);
-  for (let offset = 0; offset < ids.length; offset += 20_000) {
-    const chunk = ids.slice(offset, offset + 20_000);
-    await db.query('DELETE FROM deal_touches WHERE tenant_id = $1 AND deal_id = ANY($2::text[])', [tenantId, chunk]);
-    await db.query(
-      `WITH d AS (SELECT id, visitor_id, created_at FROM deals WHERE tenant_id = $1 AND id = ANY($2::text[])),
-       dv AS (
-         SELECT d.id AS deal_id, d.visitor_id FROM d WHERE d.visitor_id IS NOT NULL
-         UNION
-         SELECT d.id, other.visitor_id FROM d
-         JOIN visitor_identities mine ON mine.tenant_id = $1 AND mine.visitor_id = d.visitor_id
-         JOIN visitor_identities other ON other.tenant_id = mine.tenant_id AND other.kind = mine.kind AND other.value_hash = mine.value_hash
-       )
-       INSERT INTO deal_touches (tenant_id, deal_id, deal_created_at, visit_id, visitor_id, site_id, started_at, channel, source, medium, campaign, term, direct)
-       SELECT $1, dv.deal_id, d.created_at, v.id, v.visitor_id, v.site_id, v.started_at, v.channel, v.source, v.medium,
-         COALESCE(v.campaign, '${NOT_SET}'), COALESCE(v.term, '${NOT_SET}'), (v.source = '(direct)' AND v.medium IN ('(none)', '(not set)'))
-       FROM dv JOIN d ON d.id = dv.deal_id
-       CROSS JOIN LATERAL (
-         SELECT v.id, v.visitor_id, v.site_id, v.started_at, v.channel, v.source, v.medium, v.campaign, v.term FROM visits v
-         WHERE v.tenant_id = $1 AND v.visitor_id = dv.visitor_id
-           AND v.started_at >= d.created_at - make_interval(days => ${ROLLUP_LOOKBACK_DAYS}) AND v.started_at <= d.created_at
-         OFFSET 0
-       ) v
-       ON CONFLICT (tenant_id, deal_id, visit_id) DO NOTHING`,
-      [tenantId, chunk],
-    );
-    await db.query(
-      `INSERT INTO deal_paths (tenant_id, deal_id, visitor_id, deal_created_at, enriched_at, computed_at)
-       SELECT tenant_id, id, visitor_id, created_at, enriched_at, now() FROM deals WHERE tenant_id = $1 AND id = ANY($2::text[])
-       ON CONFLICT (tenant_id, deal_id) DO UPDATE SET visitor_id = EXCLUDED.visitor_id, deal_created_at = EXCLUDED.deal_created_at,
-         enriched_at = EXCLUDED.enriched_at, computed_at = EXCLUDED.computed_at`,
-      [tenantId, chunk],
-    );
-  }
-  return ids.length;
+       AND (p.deal_id IS NULL OR p.visitor_id IS DISTINCT FROM d.visitor_id OR p.deal_created_at <> d.created_at
+         OR p.enriched_at IS DISTINCT FROM d.enriched_at OR p.lookback_days <> $4 OR p.half_life_days <> $5)`;
+  const staleParams = [tenantId, period.start.toISOString(), period.end.toISOString(), settings.lookbackDays, settings.halfLifeDays];
+  const first = await db.query<{ id: string }>(staleSql, staleParams);
+  if (first.rows.length === 0) return 0;
+  return rollupTransaction(db, `deal_paths:${tenantId}`, async (tx) => {
+    const stale = await tx.query<{ id: string }>(staleSql, staleParams);
+    const ids = stale.rows.map((row) => row.id);
+    for (let offset = 0; offset < ids.length; offset += 20_000) {
+      const chunk = ids.slice(offset, offset + 20_000);
+      await tx.query('DELETE FROM deal_touches WHERE tenant_id = $1 AND deal_id = ANY($2::text[])', [tenantId, chunk]);
+      await tx.query(
+        `WITH d AS (SELECT id, visitor_id, created_at FROM deals WHERE tenant_id = $1 AND id = ANY($2::text[])),
+         dv AS (
+           SELECT d.id AS deal_id, d.visitor_id FROM d WHERE d.visitor_id IS NOT NULL
+           UNION
+           SELECT d.id, other.visitor_id FROM d
+           JOIN visitor_identities mine ON mine.tenant_id = $1 AND mine.visitor_id = d.visitor_id
+           JOIN visitor_identities other ON other.tenant_id = mine.tenant_id AND other.kind = mine.kind AND other.value_hash = mine.value_hash
+         ),
+         raw AS (
+           SELECT dv.deal_id, d.created_at AS conv_at, v.* FROM dv JOIN d ON d.id = dv.deal_id
+           CROSS JOIN LATERAL (
+             SELECT v.id, v.visitor_id, v.site_id, v.started_at, v.channel, v.source, v.medium, v.campaign, v.term FROM visits v
+             WHERE v.tenant_id = $1 AND v.visitor_id = dv.visitor_id
+               AND v.started_at >= d.created_at - make_interval(days => $3::int) AND v.started_at <= d.created_at
+             OFFSET 0
+           ) v
+         ),
+         n AS (
+           SELECT raw.*, (source = '(direct)' AND medium IN ('(none)', '(not set)')) AS direct,
+             row_number() OVER (PARTITION BY deal_id ORDER BY started_at, id) AS rn, count(*) OVER (PARTITION BY deal_id) AS cnt,
+             extract(epoch FROM conv_at - started_at)::float8 AS age
+           FROM raw
+         ),
+         m AS (
+           SELECT n.*, max(rn) FILTER (WHERE NOT direct) OVER (PARTITION BY deal_id) AS lnd_rn, min(age) OVER (PARTITION BY deal_id) AS min_age FROM n
+         ),
+         w AS (SELECT m.*, power(2::float8, -(age - min_age) / ($4::float8 * 86400)) AS decay FROM m)
+         INSERT INTO deal_touches (tenant_id, deal_id, deal_created_at, visit_id, visitor_id, site_id, started_at, channel, source, medium, campaign, term, direct,
+           credit_first, credit_last, credit_last_non_direct, credit_linear, credit_time_decay, credit_position_based)
+         SELECT $1, deal_id, conv_at, id, visitor_id, site_id, started_at, channel, source, medium, COALESCE(campaign, '${NOT_SET}'), COALESCE(term, '${NOT_SET}'), direct,
+           (rn = 1)::int::float8, (rn = cnt)::int::float8, (rn = COALESCE(lnd_rn, cnt))::int::float8, 1::float8 / cnt,
+           decay / sum(decay) OVER (PARTITION BY deal_id),
+           CASE WHEN cnt <= 2 THEN 1::float8 / cnt WHEN rn = 1 OR rn = cnt THEN 0.4::float8 ELSE 0.2::float8 / (cnt - 2) END
+         FROM w
+         ON CONFLICT (tenant_id, deal_id, visit_id) DO NOTHING`,
+        [tenantId, chunk, settings.lookbackDays, settings.halfLifeDays],
+      );
+      await tx.query(
+        `INSERT INTO deal_paths (tenant_id, deal_id, visitor_id, deal_created_at, enriched_at, lookback_days, half_life_days, computed_at)
+         SELECT tenant_id, id, visitor_id, created_at, enriched_at, $3, $4, now() FROM deals WHERE tenant_id = $1 AND id = ANY($2::text[])
+         ON CONFLICT (tenant_id, deal_id) DO UPDATE SET visitor_id = EXCLUDED.visitor_id, deal_created_at = EXCLUDED.deal_created_at,
+           enriched_at = EXCLUDED.enriched_at, lookback_days = EXCLUDED.lookback_days, half_life_days = EXCLUDED.half_life_days, computed_at = EXCLUDED.computed_at`,
+        [tenantId, chunk, settings.lookbackDays, settings.halfLifeDays],
+      );
+    }
+    return ids.length;
+  });
 }
 
-/** `t`: each deal's touches within the tenant's lookback, from the rollup (needs `d`; call `refreshDealPaths` first). */
+/** Visits that may have arrived out of order are re-marked this far back. */
+const REMARK_MARGIN = "interval '1 hour'";
+
+/**
+ * Brings `visit_marks` up to date: every visit gets the start of the same visitor's previous visit
+ * (any, and in the same channel). Visits newer than the last marking (less an hour, for visits
+ * stored out of order) are marked, their visitors' earlier visits read for it. The first call
+ * marks every visit of the tenant. Returns how many visits were marked.
+ */
+export async function refreshVisitMarks(db: Database, tenantId: string): Promise<number> {
+  const state = await db.query<{ marked_until: Date }>('SELECT marked_until FROM visit_marks_state WHERE tenant_id = $1', [tenantId]);
+  const markedUntil = state.rows[0]?.marked_until;
+  if (markedUntil) {
+    const unmarked = await db.query(
+      `SELECT 1 FROM visits v WHERE v.tenant_id = $1 AND v.started_at > $2::timestamptz - ${REMARK_MARGIN}
+         AND NOT EXISTS (SELECT 1 FROM visit_marks m WHERE m.tenant_id = v.tenant_id AND m.visit_id = v.id) LIMIT 1`,
+      [tenantId, new Date(markedUntil).toISOString()],
+    );
+    if (unmarked.rows.length === 0) return 0;
+  }
+  return rollupTransaction(db, `visit_marks:${tenantId}`, async (tx) => {
+    const again = await tx.query<{ marked_until: Date }>('SELECT marked_until FROM visit_marks_state WHERE tenant_id = $1', [tenantId]);
+    const since = again.rows[0]?.marked_until ? new Date(again.rows[0].marked_until).toISOString() : null;
+    const { rows: latest } = await tx.query<{ latest: Date | null }>('SELECT max(started_at) AS latest FROM visits WHERE tenant_id = $1', [tenantId]);
+    if (!latest[0]?.latest) return 0;
+    const recent = since ? `AND started_at > $2::timestamptz - ${REMARK_MARGIN}` : '';
+    const { rowCount } = await tx.query(
+      `WITH who AS (SELECT DISTINCT visitor_id FROM visits WHERE tenant_id = $1 ${recent}),
+       lagged AS (
+         SELECT v.id, v.visitor_id, v.started_at, v.channel,
+           lag(v.started_at) OVER (PARTITION BY v.visitor_id ORDER BY v.started_at, v.id) AS prev_any_at,
+           lag(v.started_at) OVER (PARTITION BY v.visitor_id, v.channel ORDER BY v.started_at, v.id) AS prev_channel_at
+         FROM visits v WHERE v.tenant_id = $1 AND v.visitor_id IN (SELECT visitor_id FROM who)
+       )
+       INSERT INTO visit_marks (tenant_id, visit_id, visitor_id, started_at, channel, prev_any_at, prev_channel_at)
+       SELECT $1, id, visitor_id, started_at, channel, prev_any_at, prev_channel_at FROM lagged WHERE true ${recent}
+       ON CONFLICT (tenant_id, visit_id) DO UPDATE SET started_at = EXCLUDED.started_at, channel = EXCLUDED.channel,
+         prev_any_at = EXCLUDED.prev_any_at, prev_channel_at = EXCLUDED.prev_channel_at`,
+      since ? [tenantId, since] : [tenantId],
+    );
+    await tx.query(
+      `INSERT INTO visit_marks_state (tenant_id, marked_until) VALUES ($1, $2)
+       ON CONFLICT (tenant_id) DO UPDATE SET marked_until = GREATEST(visit_marks_state.marked_until, EXCLUDED.marked_until)`,
+      [tenantId, new Date(latest[0].latest).toISOString()],
+    );
+    return rowCount;
+  });
+}
+
+/** `t`: each deal's touches within the tenant's lookback, with their rule-based credits, from the rollup (needs `d`; call `refreshDealPaths` first). */
 export function touchesCtes(scope: DealScope, p: SqlParams): string {
   const site = scope.siteId ? ` AND dt.site_id = ${p.add(scope.siteId)}` : '';
   return `t AS (
-    SELECT dt.deal_id, dt.visit_id, dt.visitor_id, dt.started_at, dt.deal_created_at AS conv_at, dt.channel, dt.source, dt.medium, dt.campaign, dt.term, dt.direct
+    SELECT dt.deal_id, dt.visit_id, dt.visitor_id, dt.started_at, dt.deal_created_at AS conv_at, dt.channel, dt.source, dt.medium, dt.campaign, dt.term, dt.direct,
+      dt.credit_first, dt.credit_last, dt.credit_last_non_direct, dt.credit_linear, dt.credit_time_decay, dt.credit_position_based
     FROM deal_touches dt JOIN d ON d.id = dt.deal_id
     WHERE dt.tenant_id = ${p.add(scope.tenantId)} AND dt.deal_created_at >= ${p.add(scope.period.start.toISOString())}
-      AND dt.deal_created_at < ${p.add(scope.period.end.toISOString())}
-      AND dt.started_at >= dt.deal_created_at - make_interval(days => ${p.add(scope.lookbackDays)}::int)${site}
+      AND dt.deal_created_at < ${p.add(scope.period.end.toISOString())}${site}
   )`;
 }
 
 const TOUCH_COLUMNS = 'deal_id, channel, source, medium, campaign, term';
 
-/** `c`: each touch's credit under `model` (needs `t`). Markov needs its removal effects. */
-export function creditCte(model: AttributionModel, p: SqlParams, options: { halfLifeDays: number; markov?: MarkovCredit }): string {
+/**
+ * `c`: each touch's credit under `model` (needs `t`). The rule-based credits are those stored in the
+ * rollup, except with a site filter: the path is then the site's touches only, and its credits are
+ * computed here with the same formulas. Markov needs its removal effects.
+ */
+export function creditCte(model: AttributionModel, p: SqlParams, options: { halfLifeDays: number; markov?: MarkovCredit; siteFiltered?: boolean }): string {
+  if (model !== 'markov' && !options.siteFiltered) {
+    return `c AS (SELECT ${TOUCH_COLUMNS}, credit_${model} AS credit FROM t WHERE credit_${model} > 0)`;
+  }
   switch (model) {
     case 'first':
       return `c AS (SELECT DISTINCT ON (deal_id) ${TOUCH_COLUMNS}, 1::float8 AS credit FROM t ORDER BY deal_id, started_at, visit_id)`;
@@ -198,7 +293,7 @@ export function levelColumn(level: Level): string {
  * the deal reached `level` (else a null path), plus one null path per visitor with visits in the
  * period who is on no deal's path.
  */
-export async function markovForScope(db: Queryable, scope: DealScope, level: Level): Promise<MarkovCredit> {
+export async function markovForScope(db: Database, scope: DealScope, level: Level): Promise<MarkovCredit> {
   const p = new SqlParams();
   const deals = dealsCte(scope, p);
   const touches = touchesCtes(scope, p);
@@ -220,7 +315,7 @@ export async function markovForScope(db: Queryable, scope: DealScope, level: Lev
       SELECT sig, 0, 0, 1 FROM vp
     )
     SELECT sig, sum(conversions)::float8 AS conversions, sum(value)::float8 AS value, sum(nulls)::float8 AS nulls FROM paths GROUP BY sig`;
-  const { rows } = await db.query<{ sig: string; conversions: number; value: number; nulls: number }>(sql, p.values);
+  const { rows } = await reportQuery<{ sig: string; conversions: number; value: number; nulls: number }>(db, sql, p.values);
   const paths: ChannelPath[] = rows.map((row) => ({
     channels: row.sig.split(PATH_SEPARATOR),
     conversions: Number(row.conversions),
@@ -232,14 +327,15 @@ export async function markovForScope(db: Queryable, scope: DealScope, level: Lev
 
 /** The full `WITH d, dv, t, c` prefix for `model` (computing Markov's effects first when needed). */
 export async function creditedDeals(
-  db: Queryable,
+  db: Database,
   scope: DealScope,
   model: AttributionModel,
   options: { halfLifeDays: number; level: Level },
 ): Promise<{ ctes: string; params: SqlParams }> {
-  await refreshDealPaths(db, scope.tenantId, scope.period);
+  await refreshDealPaths(db, scope.tenantId, scope.period, { lookbackDays: scope.lookbackDays, halfLifeDays: options.halfLifeDays });
   const markov = model === 'markov' ? await markovForScope(db, scope, options.level) : undefined;
   const p = new SqlParams();
-  const ctes = [dealsCte(scope, p), touchesCtes(scope, p), creditCte(model, p, { halfLifeDays: options.halfLifeDays, ...(markov ? { markov } : {}) })].join(',\n');
+  const credit = creditCte(model, p, { halfLifeDays: options.halfLifeDays, siteFiltered: Boolean(scope.siteId), ...(markov ? { markov } : {}) });
+  const ctes = [dealsCte(scope, p), touchesCtes(scope, p), credit].join(',\n');
   return { ctes, params: p };
 }

@@ -2,11 +2,11 @@
  * Reports 3-8: visits and leads over time, the long funnel, managers, paths before a sale, LTV by
  * first-touch source, and leads without a source (docs/reports.md says how each is computed).
  */
-import type { Queryable } from '../storage/database.js';
+import type { Database } from '../storage/database.js';
 import type { TenantSettings } from '../tenants/tenantSettings.js';
 import { ratio, roundCount } from './channelsReport.js';
 import { roundMoney } from './costStore.js';
-import { creditedDeals, dealsCte, NO_SOURCE, PATH_SEPARATOR, refreshDealPaths, SqlParams, touchesCtes, type DealScope } from './dealCredits.js';
+import { creditedDeals, dealsCte, NO_SOURCE, PATH_SEPARATOR, refreshDealPaths, reportQuery, SqlParams, touchesCtes, type DealScope } from './dealCredits.js';
 import type { CommonParams } from './reportParams.js';
 
 function scopeOf(tenantId: string, params: CommonParams): DealScope {
@@ -34,7 +34,7 @@ export interface TimeseriesAnswer {
 }
 
 export async function timeseriesReport(
-  db: Queryable,
+  db: Database,
   tenantId: string,
   settings: TenantSettings,
   params: CommonParams & { interval: 'day' | 'week'; group: 'channel' | 'source' },
@@ -42,12 +42,12 @@ export async function timeseriesReport(
   const bucket = (column: string) => `to_char(date_trunc('${params.interval}', ${column} AT TIME ZONE 'UTC'), 'YYYY-MM-DD')`;
   const column = params.group;
   const v = new SqlParams();
-  const visits = await db.query<{ date: string; key: string; visits: number }>(
+  const visits = await reportQuery<{ date: string; key: string; visits: number }>(db,
     `SELECT ${bucket('started_at')} AS date, ${column} AS key, count(*)::int AS visits FROM visits WHERE ${visitFilter(tenantId, params, v)} GROUP BY 1, 2`,
     v.values,
   );
   const { ctes, params: p } = await creditedDeals(db, scopeOf(tenantId, params), params.model, { halfLifeDays: params.halfLifeDays, level: params.level });
-  const leads = await db.query<{ date: string; key: string; leads: number }>(
+  const leads = await reportQuery<{ date: string; key: string; leads: number }>(db,
     `WITH ${ctes} SELECT ${bucket('d.created_at')} AS date, COALESCE(c.${column}, '${NO_SOURCE}') AS key, sum(COALESCE(c.credit, 1))::float8 AS leads
      FROM d LEFT JOIN c ON c.deal_id = d.id GROUP BY 1, 2`,
     p.values,
@@ -102,8 +102,8 @@ function median(values: number[]): number | null {
 }
 
 /** The pipeline with the most deals (ties: the lowest stage sort, then id); undefined without stages. */
-async function mainPipeline(db: Queryable, tenantId: string): Promise<string | undefined> {
-  const { rows } = await db.query<{ pipeline_id: string }>(
+async function mainPipeline(db: Database, tenantId: string): Promise<string | undefined> {
+  const { rows } = await reportQuery<{ pipeline_id: string }>(db,
     `SELECT s.pipeline_id FROM crm_stages s WHERE s.tenant_id = $1 GROUP BY s.pipeline_id
      ORDER BY (SELECT count(*) FROM deals d WHERE d.tenant_id = $1 AND d.pipeline_id = s.pipeline_id AND NOT d.deleted) DESC, min(s.sort), s.pipeline_id LIMIT 1`,
     [tenantId],
@@ -111,9 +111,9 @@ async function mainPipeline(db: Queryable, tenantId: string): Promise<string | u
   return rows[0]?.pipeline_id;
 }
 
-export async function funnelReport(db: Queryable, tenantId: string, params: CommonParams & { channel?: string | undefined }): Promise<FunnelAnswer> {
+export async function funnelReport(db: Database, tenantId: string, params: CommonParams & { channel?: string | undefined }): Promise<FunnelAnswer> {
   const pipelineId = params.pipelineId ?? (await mainPipeline(db, tenantId));
-  const { rows: stageRows } = await db.query<{ stage_id: string; name: string; sort: number; kind: string }>(
+  const { rows: stageRows } = await reportQuery<{ stage_id: string; name: string; sort: number; kind: string }>(db,
     `SELECT stage_id, name, sort, kind FROM crm_stages WHERE tenant_id = $1 AND pipeline_id = $2 AND kind <> 'lost' ORDER BY kind = 'won', sort, stage_id`,
     [tenantId, pipelineId ?? ''],
   );
@@ -121,18 +121,18 @@ export async function funnelReport(db: Queryable, tenantId: string, params: Comm
   const scope: DealScope = { ...scopeOf(tenantId, params), pipelineId };
 
   const { ctes, params: p } = await creditedDeals(db, scope, params.model, { halfLifeDays: params.halfLifeDays, level: params.level });
-  const credits = await db.query<{ deal_id: string; channel: string; credit: number }>(
+  const credits = await reportQuery<{ deal_id: string; channel: string; credit: number }>(db,
     `WITH ${ctes} SELECT d.id AS deal_id, COALESCE(c.channel, '${NO_SOURCE}') AS channel, sum(COALESCE(c.credit, 1))::float8 AS credit
      FROM d LEFT JOIN c ON c.deal_id = d.id GROUP BY 1, 2`,
     p.values,
   );
   const q = new SqlParams();
-  const deals = await db.query<{ id: string; stage_id: string | null; outcome: string; created_at: Date }>(
+  const deals = await reportQuery<{ id: string; stage_id: string | null; outcome: string; created_at: Date }>(db,
     `WITH ${dealsCte(scope, q)} SELECT id, stage_id, outcome, created_at FROM d`,
     q.values,
   );
   const r = new SqlParams();
-  const changes = await db.query<{ deal_id: string; from_stage_id: string | null; to_stage_id: string; at: Date }>(
+  const changes = await reportQuery<{ deal_id: string; from_stage_id: string | null; to_stage_id: string; at: Date }>(db,
     `WITH ${dealsCte(scope, r)} SELECT sc.deal_id, sc.from_stage_id, sc.to_stage_id, sc.at FROM stage_changes sc JOIN d ON d.id = sc.deal_id
      WHERE sc.tenant_id = ${r.add(tenantId)} ORDER BY sc.deal_id, sc.at, sc.to_stage_id`,
     r.values,
@@ -195,7 +195,7 @@ export async function funnelReport(db: Queryable, tenantId: string, params: Comm
   }
 
   const v = new SqlParams();
-  const visitRows = await db.query<{ channel: string; visits: number }>(
+  const visitRows = await reportQuery<{ channel: string; visits: number }>(db,
     `SELECT channel, count(*)::int AS visits FROM visits WHERE ${visitFilter(tenantId, params, v)} GROUP BY channel`,
     v.values,
   );
@@ -258,9 +258,9 @@ export interface ManagersAnswer {
 }
 
 /** We do not store CRM user names: `user_name` is null and the dashboard shows the id. */
-export async function managersReport(db: Queryable, tenantId: string, settings: TenantSettings, params: CommonParams): Promise<ManagersAnswer> {
+export async function managersReport(db: Database, tenantId: string, settings: TenantSettings, params: CommonParams): Promise<ManagersAnswer> {
   const p = new SqlParams();
-  const { rows } = await db.query<{ user_id: string | null; deals: number; won: number; revenue: number; median_days: number | null }>(
+  const { rows } = await reportQuery<{ user_id: string | null; deals: number; won: number; revenue: number; median_days: number | null }>(db,
     `WITH ${dealsCte(scopeOf(tenantId, params), p)}
      SELECT responsible_user_id AS user_id, count(*)::int AS deals, sum(is_won)::int AS won, sum(revenue)::float8 AS revenue,
        (percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM closed_at - created_at) / 86400)
@@ -289,12 +289,12 @@ export interface PathsAnswer {
   rows: Array<{ path: string[]; deals: number; won: number; revenue: number }>;
 }
 
-export async function pathsReport(db: Queryable, tenantId: string, settings: TenantSettings, params: CommonParams & { limit: number }): Promise<PathsAnswer> {
+export async function pathsReport(db: Database, tenantId: string, settings: TenantSettings, params: CommonParams & { limit: number }): Promise<PathsAnswer> {
   const scope = scopeOf(tenantId, params);
-  await refreshDealPaths(db, tenantId, params.period);
+  await refreshDealPaths(db, tenantId, params.period, { lookbackDays: params.lookbackDays, halfLifeDays: params.halfLifeDays });
   const p = new SqlParams();
   const ctes = `${dealsCte(scope, p)}, ${touchesCtes(scope, p)}`;
-  const { rows } = await db.query<{ sig: string; deals: number; won: number; revenue: number }>(
+  const { rows } = await reportQuery<{ sig: string; deals: number; won: number; revenue: number }>(db,
     `WITH ${ctes},
      lagged AS (SELECT deal_id, channel, started_at, visit_id, lag(channel) OVER (PARTITION BY deal_id ORDER BY started_at, visit_id) AS previous FROM t),
      paths AS (SELECT deal_id, string_agg(channel, '${PATH_SEPARATOR}' ORDER BY started_at, visit_id) AS sig FROM lagged WHERE previous IS DISTINCT FROM channel GROUP BY deal_id)
@@ -331,12 +331,12 @@ export interface LtvAnswer {
  * created in the period; all their deals up to now count. The source is the first touch of the
  * path of that first deal.
  */
-export async function ltvReport(db: Queryable, tenantId: string, settings: TenantSettings, params: CommonParams): Promise<LtvAnswer> {
+export async function ltvReport(db: Database, tenantId: string, settings: TenantSettings, params: CommonParams): Promise<LtvAnswer> {
   const scope = scopeOf(tenantId, params);
   const { ctes, params: p } = await creditedDeals(db, scope, 'first', { halfLifeDays: params.halfLifeDays, level: params.level });
   const tenant = p.add(tenantId);
   const pipeline = params.pipelineId ? ` AND pipeline_id = ${p.add(params.pipelineId)}` : '';
-  const { rows } = await db.query<{ source: string; month: string; contacts: number; deals: number; revenue: number }>(
+  const { rows } = await reportQuery<{ source: string; month: string; contacts: number; deals: number; revenue: number }>(db,
     `WITH ${ctes},
      cd AS (
        SELECT id, contact_ids[1] AS contact, created_at, CASE WHEN outcome = 'won' THEN COALESCE(amount, 0) ELSE 0 END::float8 AS revenue
@@ -388,7 +388,7 @@ export interface UnmatchedAnswer {
 const UNMATCHED = `(d.match_method IS NULL OR d.match_method = 'none' OR d.match_reason IS NOT NULL)`;
 const REASON = `COALESCE(d.match_reason, CASE WHEN d.match_method IS NULL THEN 'not matched yet' ELSE 'unknown' END)`;
 
-export async function unmatchedReport(db: Queryable, tenantId: string, params: CommonParams): Promise<UnmatchedAnswer> {
+export async function unmatchedReport(db: Database, tenantId: string, params: CommonParams): Promise<UnmatchedAnswer> {
   const p = new SqlParams();
   const ctes = dealsCte(scopeOf(tenantId, params), p);
   const from = p.add(params.period.from);
@@ -396,13 +396,15 @@ export async function unmatchedReport(db: Queryable, tenantId: string, params: C
   const q = new SqlParams();
   const reasonCtes = dealsCte(scopeOf(tenantId, params), q);
   const [trend, reasons] = await Promise.all([
-    db.query<{ date: string; total: number; unmatched: number }>(
+    reportQuery<{ date: string; total: number; unmatched: number }>(
+      db,
       `WITH ${ctes}, days AS (SELECT generate_series(${from}::date, ${to}::date, interval '1 day')::date AS day)
        SELECT to_char(days.day, 'YYYY-MM-DD') AS date, count(d.id)::int AS total, count(d.id) FILTER (WHERE ${UNMATCHED})::int AS unmatched
        FROM days LEFT JOIN d ON (d.created_at AT TIME ZONE 'UTC')::date = days.day GROUP BY days.day ORDER BY days.day`,
       p.values,
     ),
-    db.query<{ reason: string; count: number }>(
+    reportQuery<{ reason: string; count: number }>(
+      db,
       `WITH ${reasonCtes} SELECT ${REASON} AS reason, count(*)::int AS count FROM d WHERE ${UNMATCHED} GROUP BY 1 ORDER BY 2 DESC, 1`,
       q.values,
     ),
