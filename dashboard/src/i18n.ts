@@ -92,6 +92,7 @@ const en = {
   hours: (value: number) => `${value} h`,
   minutes: (value: number) => `${value} min`,
   embeddedAs: 'Opened from the CRM',
+  otherSources: 'other',
 };
 
 type Texts = typeof en;
@@ -187,6 +188,7 @@ const ru: Texts = {
   hours: (value: number) => `${value} ч`,
   minutes: (value: number) => `${value} мин`,
   embeddedAs: 'Открыто из CRM',
+  otherSources: 'прочие',
 };
 
 const texts: Record<Locale, Texts> = { ru, en };

@@ -369,7 +369,7 @@ class TimeseriesSection extends ReportSection<TimeseriesReport> {
     // Six sources by volume get their own line; the rest share one, so the chart stays readable.
     const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([key]) => key);
     const shown = ranked.slice(0, ranked.length > 7 ? 6 : 7);
-    const other = ranked.length > shown.length ? 'other' : undefined;
+    const other = ranked.length > shown.length ? t().otherSources : undefined;
     const lines = (metric: 'visits' | 'leads') => {
       const byKey = new Map<string, number[]>([...shown, ...(other ? [other] : [])].map((key) => [key, dates.map(() => 0)]));
       for (const point of report.series) {
