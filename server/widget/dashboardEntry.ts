@@ -1,10 +1,11 @@
 /**
- * The reports dashboard as a CRM opens it (the Bitrix24 application's main page): the page that
- * server/reports/dashboardPage.ts renders, given the session the CRM's check produced. The
- * dashboard is its own feature; when a build does not have it, the CRM's frame says so (503)
- * instead of showing an empty area.
+ * The reports dashboard as a CRM opens it (the Bitrix24 application's main page): the page of
+ * server/reports/dashboardPage.ts with the session the CRM's check produced in its <meta>, and the
+ * dashboard's own security headers with the CRM's origin as the only page that may frame it.
  */
 import type { Response } from 'express';
+import { AppError } from '../errors.js';
+import { dashboardSecurityHeaders, renderDashboardPage } from '../reports/dashboardPage.js';
 import { sendFramedError } from './placementPage.js';
 
 export interface DashboardEntry {
@@ -15,29 +16,14 @@ export interface DashboardEntry {
   frameAncestor: string;
 }
 
-type RenderDashboardPage = (options: { session?: string; locale: 'ru' | 'en'; tenantName?: string }) => string | Promise<string>;
-
-/** Resolved at run time: the reports dashboard is built by another feature and may be absent from a build. */
-const DASHBOARD_MODULE = '../reports/dashboardPage.js';
-
-async function dashboardRenderer(): Promise<RenderDashboardPage | undefined> {
-  try {
-    const loaded = (await import(DASHBOARD_MODULE)) as { renderDashboardPage?: unknown };
-    return typeof loaded.renderDashboardPage === 'function' ? (loaded.renderDashboardPage as RenderDashboardPage) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export async function renderDashboardEntry(response: Response, entry: DashboardEntry): Promise<void> {
-  const render = await dashboardRenderer();
-  if (!render) {
-    sendFramedError(response, 503, entry.frameAncestor, 'Reports are not available', 'This LongFunnel server has no reports dashboard built in yet; the deal tab works without it.');
+  let html: string;
+  try {
+    html = renderDashboardPage({ session: entry.session, locale: entry.locale, ...(entry.tenantName ? { tenantName: entry.tenantName } : {}), embedderOrigins: [entry.frameAncestor] });
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    sendFramedError(response, error.status, entry.frameAncestor, 'Reports are not available', error.message);
     return;
   }
-  const html = await render({ session: entry.session, locale: entry.locale, ...(entry.tenantName ? { tenantName: entry.tenantName } : {}) });
-  response.setHeader('Content-Security-Policy', `frame-ancestors ${entry.frameAncestor}`);
-  response.setHeader('Referrer-Policy', 'no-referrer');
-  response.setHeader('Cache-Control', 'no-store');
-  response.status(200).type('html').send(html);
+  response.status(200).set(dashboardSecurityHeaders([entry.frameAncestor])).send(html);
 }

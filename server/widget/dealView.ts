@@ -12,11 +12,12 @@
  */
 import { creditTouches, type AttributionModel, type Touch } from '../attribution/index.js';
 import type { CrmAccount } from '../crm/crmAccounts.js';
+import { mergedVisitorIds } from '../crm/identities.js';
 import { isDirect } from '../crm/sourceFields.js';
 import { AppError } from '../errors.js';
 import type { Queryable } from '../storage/database.js';
 import { tenantSettings } from '../tenants/tenantSettings.js';
-import type { DealView, MatchMethod, StagePassed, TouchSource, Touchpoint, VisitTouch } from '../../widget/shared/dealView.js';
+import type { ContactTouch, DealView, MatchMethod, StagePassed, TouchSource, Touchpoint, VisitTouch } from '../../widget/shared/dealView.js';
 
 const DAY_MS = 86_400_000;
 /** Touches the card lists at most (newest first); older ones are counted in `timelineOmitted`. */
@@ -67,15 +68,36 @@ interface HitRow {
   goal: string | null;
 }
 
-/** The visitor and every visitor sharing a phone or e-mail with it (identity stitching, as enrichment does). */
-export async function personVisitorIds(db: Queryable, tenantId: string, visitorId: string): Promise<string[]> {
-  const { rows } = await db.query<{ other: string }>(
-    `SELECT DISTINCT other.visitor_id AS other FROM visitor_identities mine
-     JOIN visitor_identities other ON other.tenant_id = mine.tenant_id AND other.kind = mine.kind AND other.value_hash = mine.value_hash
-     WHERE mine.tenant_id = $1 AND mine.visitor_id = $2`,
-    [tenantId, visitorId],
+interface ContactRow {
+  kind: 'form' | 'call' | 'email';
+  id: string;
+  at: Time;
+  label: string | null;
+  duration_seconds: number | null;
+  visit_id: string | null;
+  visitor_id: string | null;
+}
+
+/**
+ * The person's forms (lead_requests), calls and e-mails in the same window as the visits, and the
+ * lead request that created this deal whoever sent it. Each shows the source of its visit: the one
+ * it names (a call or e-mail matched to a visit), else the visitor's latest visit before it.
+ */
+async function contactRows(db: Queryable, tenantId: string, visitors: readonly string[], dealId: string, since: Date): Promise<ContactRow[]> {
+  const { rows } = await db.query<ContactRow>(
+    `SELECT 'form' AS kind, id, received_at AS at, coalesce(form_name, page_url) AS label, NULL::integer AS duration_seconds, NULL AS visit_id, visitor_id
+       FROM lead_requests WHERE tenant_id = $1 AND origin IN ('form', 'api') AND received_at >= $3 AND (visitor_id = ANY($2::text[]) OR crm_deal_id = $4)
+     UNION ALL
+     SELECT 'call', call_id, started_at, tracking_number, duration_seconds, visit_id, visitor_id
+       FROM calls WHERE tenant_id = $1 AND started_at >= $3 AND (visitor_id = ANY($2::text[]) OR deal_id = $4)
+     UNION ALL
+     SELECT 'email', id::text, received_at, to_address, NULL, visit_id, visitor_id
+       FROM emails WHERE tenant_id = $1 AND received_at >= $3 AND visitor_id = ANY($2::text[])
+     ORDER BY at DESC
+     LIMIT ${MAX_TIMELINE}`,
+    [tenantId, visitors, since.toISOString(), dealId],
   );
-  return [...new Set([visitorId, ...rows.map((row) => row.other)])];
+  return rows;
 }
 
 function sourceOf(touch: TouchSource): TouchSource {
@@ -97,7 +119,7 @@ export async function buildDealView(db: Queryable, account: CrmAccount, dealId: 
   const lookbackStart = createdAt.getTime() - settings.lookbackDays * DAY_MS;
 
   // Visits: the person's, from the lookback window's start on (the visits after the lead too).
-  const visitors = deal.visitor_id ? await personVisitorIds(db, tenantId, deal.visitor_id) : [];
+  const visitors = deal.visitor_id ? await mergedVisitorIds(db, tenantId, deal.visitor_id) : [];
   const visitRows = visitors.length
     ? (
         await db.query<VisitRow>(
@@ -179,7 +201,41 @@ export async function buildDealView(db: Queryable, account: CrmAccount, dealId: 
   const creditedRow = pathRows[creditedIndex];
 
   const funnel = await dealFunnel(db, tenantId, deal, createdAt);
-  const touchpoints: Touchpoint[] = timeline;
+
+  // Forms, calls and e-mails, each with the source of its visit.
+  const visitById = new Map(visitRows.map((row) => [row.id, row]));
+  const extraVisits = new Map<string, VisitRow>();
+  const contacts = await contactRows(db, tenantId, visitors, deal.id, new Date(lookbackStart));
+  const named = [...new Set(contacts.map((row) => row.visit_id).filter((id): id is string => id !== null && !visitById.has(id)))];
+  if (named.length) {
+    const found = await db.query<VisitRow>(
+      `SELECT id, visitor_id, started_at, last_activity_at, landing_url, source, medium, campaign, term, channel, device_type, browser, os, pageviews
+       FROM visits WHERE tenant_id = $1 AND id = ANY($2::text[])`,
+      [tenantId, named],
+    );
+    for (const row of found.rows) extraVisits.set(row.id, row);
+  }
+  const contactTouches: ContactTouch[] = contacts.map((row) => {
+    const at = new Date(row.at);
+    const visit =
+      (row.visit_id ? (visitById.get(row.visit_id) ?? extraVisits.get(row.visit_id)) : undefined) ??
+      visitRows.find((candidate) => (row.visitor_id === null || candidate.visitor_id === row.visitor_id) && new Date(candidate.started_at).getTime() <= at.getTime());
+    return {
+      kind: row.kind,
+      id: row.id,
+      at: at.toISOString(),
+      label: row.label,
+      durationSeconds: row.duration_seconds,
+      channel: visit?.channel ?? 'Unassigned',
+      source: visit?.source ?? '(not set)',
+      medium: visit?.medium ?? '(not set)',
+      campaign: visit?.campaign ?? null,
+      term: visit?.term ?? null,
+      afterLead: at.getTime() > leadAt,
+      credit: null,
+    };
+  });
+  const touchpoints: Touchpoint[] = [...timeline, ...contactTouches].sort((a, b) => Date.parse(b.at) - Date.parse(a.at) || (a.kind === 'visit' ? 1 : -1));
   return {
     deal: {
       id: deal.id,
@@ -194,7 +250,7 @@ export async function buildDealView(db: Queryable, account: CrmAccount, dealId: 
     match: {
       method: deal.match_method ?? 'none',
       confidence: deal.match_confidence ?? 0,
-      reason: deal.match_method === null ? 'LongFunnel has not matched this deal yet: it does so within a minute of the deal arriving' : deal.match_reason,
+      reason: deal.match_method === null ? 'not_matched_yet' : deal.match_reason,
       matchedAt: deal.matched_at === null ? null : iso(deal.matched_at),
     },
     attribution: { model, applied, fallback: model === 'markov' ? 'markov_in_reports' : null, lookbackDays: settings.lookbackDays },
@@ -207,7 +263,7 @@ export async function buildDealView(db: Queryable, account: CrmAccount, dealId: 
     },
     timeline: touchpoints,
     timelineOmitted: visitRows.length - shown.length,
-    touchpointKinds: ['visit'],
+    touchpointKinds: ['visit', 'form', 'call', 'email'],
     funnel,
   };
 }
@@ -219,12 +275,13 @@ async function dealFunnel(db: Queryable, tenantId: string, deal: DealRow, create
   );
   const stageKey = (pipelineId: string | null, stageId: string | null) => `${pipelineId ?? ''}\u0000${stageId ?? ''}`;
   const byKey = new Map(stages.rows.map((row) => [stageKey(row.pipeline_id, row.stage_id), row]));
-  const changes = await db.query<{ pipeline_id: string; to_stage_id: string; at: Time }>(
-    'SELECT pipeline_id, to_stage_id, at FROM stage_changes WHERE tenant_id = $1 AND deal_id = $2 ORDER BY at, to_stage_id',
+  const changes = await db.query<{ pipeline_id: string; from_stage_id: string | null; to_stage_id: string; at: Time }>(
+    'SELECT pipeline_id, from_stage_id, to_stage_id, at FROM stage_changes WHERE tenant_id = $1 AND deal_id = $2 ORDER BY at, to_stage_id',
     [tenantId, deal.id],
   );
   const passed: StagePassed[] = changes.rows.map((row) => ({
     stageId: row.to_stage_id,
+    fromStageId: row.from_stage_id,
     name: byKey.get(stageKey(row.pipeline_id, row.to_stage_id))?.name ?? row.to_stage_id,
     at: iso(row.at),
   }));

@@ -112,7 +112,11 @@ export function widgetRoutes(deps: FeatureDeps, auth: WidgetAuth): Router {
       AMOCRM_PAGE_SESSION_SECONDS,
     );
     response.setHeader('Cache-Control', 'no-store');
-    response.json({ session, expires_in: AMOCRM_PAGE_SESSION_SECONDS, dashboard_url: `${deps.config.publicUrl}/dashboard` });
+    // The dashboard framed in the account's page: `tenant_id` makes it name the account's origins as the ones that may frame it and hand it the session.
+    const dashboard = new URL(`${deps.config.publicUrl}/dashboard`);
+    dashboard.searchParams.set('tenant_id', caller.account.tenantId);
+    if (locale) dashboard.searchParams.set('lang', locale);
+    response.json({ session, expires_in: AMOCRM_PAGE_SESSION_SECONDS, dashboard_url: dashboard.toString() });
   });
 
   const assets = new Map<string, Buffer>();

@@ -19,7 +19,7 @@ import { installFromPortal, startBitrix24World, type Bitrix24World } from '../su
 import { launchBrowser } from '../support/browser.js';
 import { repoRoot } from '../support/repoRoot.js';
 import { createTestSite } from '../support/tracking.js';
-import { arrangeVisitsBeforeLead, nextOpenStage, sendVisitAfterLead, waitForMatch, waitForStageChange } from '../support/widgetDeal.js';
+import { arrangedVisitIds, arrangeVisitsBeforeLead, nextOpenStage, recordTrackedCall, sendFormLead, sendVisitAfterLead, waitForMatch, waitForStageChange } from '../support/widgetDeal.js';
 
 const backend = testBackends()[0] ?? 'embedded';
 const imagesDir = path.join(repoRoot, 'docs/images');
@@ -58,6 +58,8 @@ describe('deal-card widget in amoCRM (host page like the deal card)', () => {
     world.emulator.moveLead(world.subdomain, leadId, Number(stage.stageId));
     await world.emulator.webhooks.settle();
     await waitForStageChange(db, tenantId, String(leadId), stage.stageId);
+    await sendFormLead(world.app.url, tenantId, site.key, visitor);
+    await recordTrackedCall(db, tenantId, arrangedVisitIds(visitor)[1] as string, visitor);
 
     host = await startCardHost({
       serverUrl: world.app.url,
@@ -92,17 +94,21 @@ describe('deal-card widget in amoCRM (host page like the deal card)', () => {
       'Первый источник',
       'Платный поиск yandex / cpc / sofa_msk · ключ: «купить диван»',
       'ID посетителя из формы (уверенность 100%)',
-      '3 касания до заявки, 1 после',
+      '3 визита до заявки, 1 после',
       stageName,
       'после заявки',
       'Страница входа: /price',
       'Цели: add_to_cart',
-      'Вклад касаний',
+      'Вклад визитов',
+      'Форма · Прямые заходы',
+      'Заказ звонка',
+      'Звонок · Поиск',
+      '+74950000002',
     ]) {
       assert.ok(text.toLowerCase().includes(expected.toLowerCase()), `the panel shows "${expected}":\n${text}`);
     }
     const whens = await page.locator('#widgets_block .lf-touch .lf-when').allInnerTexts();
-    assert.equal(whens.length, 4, 'four touches');
+    assert.equal(whens.length, 6, 'four visits, a call and a form');
     assert.equal(await page.locator('#widgets_block .lf-touch').first().evaluate((node) => node.classList.contains('lf-after')), true, 'newest first, highlighted');
 
     const width = await page.locator('#widgets_block .lf-panel').evaluate((node) => ({ client: node.clientWidth, scroll: node.scrollWidth }));
@@ -173,7 +179,7 @@ describe('deal-card widget in Bitrix24 (the emulator card posting the placement 
       'Organic Search google / organic',
       'Paid Search yandex / cpc / sofa_msk · term: «купить диван»',
       'visitor id from the form (100% sure)',
-      '3 touches before the lead, 1 after',
+      '3 visits before the lead, 1 after',
       stageName,
       'after the lead',
     ]) {

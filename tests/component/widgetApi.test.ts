@@ -7,7 +7,8 @@ import { installFromWidget, installUrl, startAmocrmWorld, waitForSetUp, type Amo
 import { testBackends } from '../support/backends.js';
 import { waitFor as poll } from '../support/processes.js';
 import { adminHeaders, createTestSite, type CreatedSite } from '../support/tracking.js';
-import { arrangeVisitsBeforeLead, nextOpenStage, sendVisitAfterLead, waitForMatch, waitForStageChange } from '../support/widgetDeal.js';
+import { arrangedVisitIds, arrangeVisitsBeforeLead, nextOpenStage, recordTrackedCall, sendFormLead, sendVisitAfterLead, waitForMatch, waitForStageChange } from '../support/widgetDeal.js';
+import type { ContactTouch } from '../../widget/shared/dealView.js';
 
 for (const backendName of testBackends()) {
   describe(`deal-card widget API with amoCRM on ${backendName}`, () => {
@@ -38,6 +39,9 @@ for (const backendName of testBackends()) {
       await world.emulator.webhooks.settle();
       await waitForStageChange(db(), tenantId, String(leadId), stage.stageId);
       await waitForCount(`SELECT count(*) AS count FROM visits WHERE tenant_id = $1`, [tenantId], 4);
+      // After the lead the person also sent the site's form; before it, they had called from the Google visit.
+      await sendFormLead(world.app.url, tenantId, site.key, visitor);
+      await recordTrackedCall(db(), tenantId, arrangedVisitIds(visitor)[1] as string, visitor);
 
       // A second amoCRM account with LongFunnel installed: another tenant.
       const beta = world.emulator.setupAccount({ subdomain: 'beta' });
@@ -67,7 +71,11 @@ for (const backendName of testBackends()) {
       assert.equal(view.integration.status, 'active');
       assert.deepEqual(view.match, { ...view.match, method: 'visitor_id', confidence: 1, reason: null });
 
-      const visits = view.timeline as VisitTouch[];
+      assert.deepEqual(view.timeline.map((touch) => touch.kind), ['form', 'visit', 'visit', 'call', 'visit', 'visit'], 'newest first');
+      const [form, call] = view.timeline.filter((touch) => touch.kind !== 'visit') as ContactTouch[];
+      assert.deepEqual([form?.label, form?.afterLead, form?.credit, form?.source], ['Заказ звонка', true, null, '(direct)'], 'the form shows the visit it came from');
+      assert.deepEqual([call?.label, call?.durationSeconds, call?.afterLead, call?.channel, call?.source], ['+74950000002', 95, false, 'Organic Search', 'google']);
+      const visits = view.timeline.filter((touch): touch is VisitTouch => touch.kind === 'visit');
       assert.equal(visits.length, 4);
       assert.deepEqual(
         visits.map((visit) => [visit.source, visit.medium, visit.afterLead]),
@@ -114,7 +122,7 @@ for (const backendName of testBackends()) {
         assert.equal(linear.status, 200, await linear.text());
         let view = (await (await getDeal(leadId, { 'x-auth-token': await token() })).json()) as DealView;
         assert.equal(view.attribution.applied, 'linear');
-        const credits = view.timeline.map((touch) => touch.credit);
+        const credits = view.timeline.filter((touch) => touch.kind === 'visit').map((touch) => touch.credit);
         assert.equal(credits[0], null);
         for (const credit of credits.slice(1)) assert.ok(Math.abs((credit ?? 0) - 1 / 3) < 1e-9);
         assert.equal((await put({ attributionModel: 'markov' })).status, 200);
@@ -202,7 +210,11 @@ for (const backendName of testBackends()) {
       const response = await fetch(`${world.app.url}/api/v1/widget/session?locale=ru`, { method: 'POST', headers: { 'x-auth-token': await token() } });
       assert.equal(response.status, 200);
       const body = (await response.json()) as { session: string; expires_in: number; dashboard_url: string };
-      assert.equal(body.dashboard_url, `${world.env.PUBLIC_URL}/dashboard`);
+      assert.equal(body.dashboard_url, `${world.env.PUBLIC_URL}/dashboard?tenant_id=${tenantId}&lang=ru`);
+      const dashboard = await fetch(body.dashboard_url);
+      assert.equal(dashboard.status, 200);
+      assert.match(dashboard.headers.get('content-security-policy') ?? '', /frame-ancestors [^;]*https:\/\/acme\.amocrm\.ru/, "the account's page may frame it");
+      assert.match(await dashboard.text(), /<meta name="longfunnel-embedders" content="[^"]*https:\/\/acme\.amocrm\.ru/);
       assert.equal(body.expires_in, 1800);
       const view = await getDeal(leadId, { authorization: `Bearer ${body.session}` });
       assert.equal(view.status, 200);
@@ -224,7 +236,7 @@ for (const backendName of testBackends()) {
       const view = (await (await getDeal(otherLead, { 'x-auth-token': await token('beta') })).json()) as DealView;
       assert.equal(view.timeline.length, 0);
       assert.equal(view.match.method, 'none');
-      assert.match(view.match.reason ?? '', /no visitor id in the deal/);
+      assert.equal(view.match.reason, 'no_identity');
       assert.equal(view.summary.credited, null);
     });
   });

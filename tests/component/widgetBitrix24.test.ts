@@ -107,13 +107,18 @@ for (const backendName of testBackends()) {
       }
     });
 
-    test("when Bitrix24 opens the app's main page, then the user is checked the same way and the reports dashboard entry answers", async () => {
+    test("when Bitrix24 opens the app's main page, then the user is checked the same way and the reports dashboard opens with a session", async () => {
       const app = await post({ path: '/bitrix24/app', body: { PLACEMENT: 'DEFAULT', PLACEMENT_OPTIONS: null } });
       const html = await app.text();
-      // This build has no reports dashboard (server/reports/dashboardPage.ts): the frame says so instead of staying empty.
-      assert.equal(app.status, 503);
-      assert.match(html, /no reports dashboard built in yet/);
-      assert.match(app.headers.get('content-security-policy') ?? '', /frame-ancestors https:\/\//);
+      assert.equal(app.status, 200, html);
+      const session = metaOf(html, 'longfunnel-session');
+      assert.ok(session, 'the dashboard page carries the session');
+      assert.match(html, /\/dashboard\/assets\//);
+      const csp = app.headers.get('content-security-policy') ?? '';
+      assert.match(csp, new RegExp(`frame-ancestors https://${world.portal.portal.domain.replace(/[.]/g, '\\.')}(;|$)`));
+      assert.equal(app.headers.get('x-frame-options'), null);
+      const context = await fetch(`${world.lf.url}/api/v1/dashboard/context`, { headers: { authorization: `Bearer ${session}` } });
+      assert.equal(context.status, 200, 'the session reads the reports of the portal');
       const forged = await post({ path: '/bitrix24/app', body: { PLACEMENT: 'DEFAULT', AUTH_ID: 'x'.repeat(40) } });
       assert.equal(forged.status, 401);
     });

@@ -8,7 +8,7 @@
  */
 import type { Database } from '../../server/storage/database.js';
 import { waitFor } from './processes.js';
-import { newId, pageview, sendHit } from './tracking.js';
+import { adminHeaders, newId, pageview, sendHit } from './tracking.js';
 
 export interface ArrangedVisit {
   /** How long before now it starts, in hours (moved in the database after the collector stored it). */
@@ -74,14 +74,50 @@ export async function backdateVisit(db: Database, tenantId: string, visitId: str
   ]);
 }
 
-/** The visits before the lead, sent and moved back in time. Returns the visitor id. */
+/** The visits before the lead, sent and moved back in time. Returns the visitor id (`arrangedVisitIds` gives the visits' ids). */
 export async function arrangeVisitsBeforeLead(baseUrl: string, db: Database, tenantId: string, siteKey: string): Promise<string> {
   const visitor = newId();
+  const visitIds: string[] = [];
   for (const [index, visit] of visitsBeforeLead.entries()) {
     const visitId = await sendVisit(baseUrl, siteKey, visitor, visit);
     await backdateVisit(db, tenantId, visitId, visit.hoursAgo, 4 + index * 3);
+    visitIds.push(visitId);
   }
+  lastVisitIds.set(visitor, visitIds);
   return visitor;
+}
+
+const lastVisitIds = new Map<string, string[]>();
+/** The ids of the visits `arrangeVisitsBeforeLead` made for `visitor`, oldest first. */
+export function arrangedVisitIds(visitor: string): string[] {
+  return lastVisitIds.get(visitor) ?? [];
+}
+
+/** The person sends the site's form again after the lead, through the leads API as a site backend does (a tenant API key). */
+export async function sendFormLead(baseUrl: string, tenantId: string, siteKey: string, visitor: string): Promise<string> {
+  const keyResponse = await fetch(`${baseUrl}/api/v1/tenants/${tenantId}/api-keys`, { method: 'POST', headers: adminHeaders, body: JSON.stringify({ label: 'site backend' }) });
+  if (keyResponse.status !== 201) throw new Error(`creating a tenant key answered ${keyResponse.status}: ${await keyResponse.text()}`);
+  const { key } = (await keyResponse.json()) as { key: string };
+  const response = await fetch(`${baseUrl}/api/v1/leads`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'x-site-key': siteKey, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'Анна', phone: '+7 916 555-12-34', form: 'Заказ звонка', page: 'https://shop.example/price', visitor }),
+  });
+  if (response.status !== 202) throw new Error(`the leads API answered ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { id: string }).id;
+}
+
+/**
+ * A call to the tracking number the person's visit was shown, as call tracking records it (the row
+ * POST /api/v1/calls writes once it has found the lease; number leasing has its own tests).
+ */
+export async function recordTrackedCall(db: Database, tenantId: string, visitId: string, visitor: string, minutesIntoVisit = 2): Promise<void> {
+  await db.query(
+    `INSERT INTO calls (tenant_id, call_id, tracking_number, caller_number, caller_raw, started_at, duration_seconds, visit_id, visitor_id, number_kind)
+     SELECT tenant_id, $3, '+74950000002', '+79165551234', '+7 916 555-12-34', started_at + $4 * interval '1 minute', 95, id, $5, 'pool'
+     FROM visits WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, visitId, `call-${visitId}`, minutesIntoVisit, visitor],
+  );
 }
 
 /** After the lead the person came back and read the price page. */

@@ -5,7 +5,7 @@
  */
 
 export type PanelLocale = 'ru' | 'en';
-export type MatchMethod = 'visitor_id' | 'call' | 'phone' | 'email' | 'none';
+export type MatchMethod = 'visitor_id' | 'form' | 'call' | 'phone' | 'email' | 'none';
 export type ViewAttributionModel = 'first' | 'last' | 'last_non_direct' | 'linear' | 'time_decay' | 'position_based' | 'markov';
 
 /** Where a touch came from: a visit's traffic source, or a form / call / e-mail's. */
@@ -43,18 +43,21 @@ export interface ContactTouch extends TouchSource {
   kind: 'form' | 'call' | 'email';
   id: string;
   at: string;
-  /** What it was: the form's name, the tracking number, the address written to. */
+  /** What it was: the form's name, the tracking number called, the address written to. */
   label: string | null;
-  /** A call's talk time. */
+  /** A call's length. */
   durationSeconds: number | null;
   afterLead: boolean;
-  credit: number | null;
+  /** Attribution credits visits (the path of DESIGN.md "Attribution models"); forms, calls and e-mails show their visit's source. */
+  credit: null;
 }
 
 export type Touchpoint = VisitTouch | ContactTouch;
 
 export interface StagePassed {
   stageId: string;
+  /** null when the CRM recorded the deal's entry into its first stage (no stage before it). */
+  fromStageId: string | null;
   name: string;
   at: string;
 }
@@ -86,13 +89,13 @@ export interface DealView {
     lastNonDirect: TouchSource | null;
     /** The touch with the most credit under the applied model (the latest of equals). */
     credited: (TouchSource & { credit: number }) | null;
-    /** Touches on the path (before the lead, within the lookback window). */
+    /** Visits on the path (before the lead, within the lookback window), and visits after it. */
     touchesBeforeLead: number;
     touchesAfterLead: number;
   };
   /** Newest first. */
   timeline: Touchpoint[];
-  /** Touches older than the newest `timeline.length` that were left out. */
+  /** Visits older than the newest ones shown that were left out. */
   timelineOmitted: number;
   /** Which kinds of touchpoints this server records (forms, calls, e-mails arrive with their features). */
   touchpointKinds: Array<Touchpoint['kind']>;

@@ -17,7 +17,7 @@ export interface Texts {
   stage: string;
   inStage: (duration: string) => string;
   stagesPassed: string;
-  noStageHistory: string;
+  created: string;
   attribution: string;
   timeline: string;
   afterLead: string;
@@ -62,16 +62,16 @@ const en: Texts = {
   credited: (model) => `Credited (${model})`,
   markovFallback: 'The data-driven model is computed in reports; the card credits by last non-direct.',
   matched: 'Matched by',
-  matchMethods: { visitor_id: 'visitor id from the form', call: 'call to a tracking number', phone: 'phone number', email: 'e-mail', none: 'not matched' },
+  matchMethods: { visitor_id: 'visitor id from the form', form: 'the site form (LongFunnel)', call: 'call to a tracking number', phone: 'phone number', email: 'e-mail', none: 'not matched' },
   sure: (percent) => `${percent}% sure`,
   noVisitData: 'No visit data',
-  touches: (before, after) => `${before} ${before === 1 ? 'touch' : 'touches'} before the lead, ${after} after`,
+  touches: (before, after) => `${before} ${before === 1 ? 'visit' : 'visits'} before the lead, ${after} after`,
   funnel: 'Funnel',
   stage: 'Stage',
   inStage: (duration) => `${duration} in this stage`,
   stagesPassed: 'Stages passed',
-  noStageHistory: 'No stage changes recorded yet.',
-  attribution: 'Credit per touch',
+  created: 'Deal created',
+  attribution: 'Credit per visit',
   timeline: 'Visits and contacts',
   afterLead: 'after the lead',
   landing: 'Landing page',
@@ -79,7 +79,7 @@ const en: Texts = {
   goals: 'Goals',
   term: 'term',
   duration: 'Duration',
-  older: (count) => `${count} older ${count === 1 ? 'touch' : 'touches'} not shown`,
+  older: (count) => `${count} older ${count === 1 ? 'visit' : 'visits'} not shown`,
   kinds: { visit: 'Visit', form: 'Form', call: 'Call', email: 'E-mail' },
   models: {
     first: 'first touch',
@@ -115,16 +115,16 @@ const ru: Texts = {
   credited: (model) => `Засчитан (${model})`,
   markovFallback: 'Модель на основе данных считается в отчётах; в карточке — последний значимый источник.',
   matched: 'Связано по',
-  matchMethods: { visitor_id: 'ID посетителя из формы', call: 'звонку на номер коллтрекинга', phone: 'телефону', email: 'e-mail', none: 'не связано' },
+  matchMethods: { visitor_id: 'ID посетителя из формы', form: 'заявке с формы сайта (LongFunnel)', call: 'звонку на номер коллтрекинга', phone: 'телефону', email: 'e-mail', none: 'не связано' },
   sure: (percent) => `уверенность ${percent}%`,
   noVisitData: 'Нет данных о визитах',
-  touches: (before, after) => `${before} ${ruPlural(before, 'касание', 'касания', 'касаний')} до заявки, ${after} после`,
+  touches: (before, after) => `${before} ${ruPlural(before, 'визит', 'визита', 'визитов')} до заявки, ${after} после`,
   funnel: 'Воронка',
   stage: 'Этап',
   inStage: (duration) => `${duration} на этапе`,
   stagesPassed: 'Пройденные этапы',
-  noStageHistory: 'Смен этапа пока не было.',
-  attribution: 'Вклад касаний',
+  created: 'Сделка создана',
+  attribution: 'Вклад визитов',
   timeline: 'Визиты и обращения',
   afterLead: 'после заявки',
   landing: 'Страница входа',
@@ -132,7 +132,7 @@ const ru: Texts = {
   goals: 'Цели',
   term: 'ключ',
   duration: 'Длительность',
-  older: (count) => `ещё ${count} ${ruPlural(count, 'касание', 'касания', 'касаний')} раньше не показано`,
+  older: (count) => `ещё ${count} ${ruPlural(count, 'визит', 'визита', 'визитов')} раньше не показано`,
   kinds: { visit: 'Визит', form: 'Форма', call: 'Звонок', email: 'Письмо' },
   models: {
     first: 'первый клик',

@@ -9,17 +9,31 @@ export function escapeHtml(value: unknown): string {
   return String(value ?? '').replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
-/** Match reasons the server writes (server/crm/enrichment), in Russian. */
-const ruReasons: Record<string, string> = {
-  'no visitor id in the deal and no contact to match by phone or e-mail': 'в сделке нет ID посетителя и нет контакта, чтобы связать по телефону или e-mail',
-  "no visitor id in the deal, and no visitor left the contact's phone or e-mail": 'в сделке нет ID посетителя, и ни один посетитель не оставлял телефон или e-mail контакта',
-  'the visitor has no visits within the lookback window before the deal': 'у посетителя нет визитов в окне атрибуции до сделки',
-  'LongFunnel has not matched this deal yet: it does so within a minute of the deal arriving': 'LongFunnel ещё не связал сделку: это происходит в течение минуты после её появления',
+/** Why a deal has no source: the codes the server stores (server/crm/enrichment/matchReasons.ts) and its other reasons. */
+const reasons: Record<string, { en: string; ru: string }> = {
+  no_tracker_visit: {
+    en: 'The deal has no visitor id, and no site visitor left its phone or e-mail.',
+    ru: 'В сделке нет ID посетителя, и ни один посетитель сайта не оставлял её телефон или e-mail.',
+  },
+  no_identity: { en: 'The deal has no visitor id, phone or e-mail to match by.', ru: 'В сделке нет ID посетителя, телефона или e-mail, по которым её можно связать.' },
+  call_to_non_leased_number: {
+    en: 'The call came to a tracking number that no visit held at the time.',
+    ru: 'Звонок пришёл на номер коллтрекинга, который в тот момент не был показан ни одному посетителю.',
+  },
+  lease_expired: { en: "The call came after the number's lease to the visitor had ended.", ru: 'Звонок пришёл, когда номер уже не был закреплён за посетителем.' },
+  not_matched_yet: {
+    en: 'LongFunnel has not matched this deal yet: it does so within a minute of the deal arriving.',
+    ru: 'LongFunnel ещё не связал сделку: это происходит в течение минуты после её появления.',
+  },
+  'the visitor has no visits within the lookback window before the deal': {
+    en: 'The visitor has no visits within the lookback window before the deal.',
+    ru: 'У посетителя нет визитов в окне атрибуции до сделки.',
+  },
 };
 
 function reasonText(locale: PanelLocale, reason: string | null): string {
   if (!reason) return '';
-  return locale === 'ru' ? (ruReasons[reason] ?? reason) : reason;
+  return reasons[reason]?.[locale] ?? reason;
 }
 
 export function formatDateTime(locale: PanelLocale, iso: string): string {
@@ -30,7 +44,7 @@ export function formatDate(locale: PanelLocale, iso: string): string {
   return new Intl.DateTimeFormat(locale === 'ru' ? 'ru-RU' : 'en-GB', { day: 'numeric', month: 'short', year: 'numeric' }).format(new Date(iso));
 }
 
-/** "3 d 4 h", "12 min", "45 s": the two largest units. */
+/** "3 d 4 h", "12 min", "1 min 35 s", "45 s": the two largest units; seconds only under ten minutes. */
 export function formatDuration(texts: Texts, seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
   const parts: string[] = [];
@@ -40,7 +54,7 @@ export function formatDuration(texts: Texts, seconds: number): string {
   if (days) parts.push(texts.days(days));
   if (hours) parts.push(texts.hours(hours));
   if (minutes && !days) parts.push(texts.minutes(minutes));
-  if (parts.length === 0) parts.push(texts.seconds(s % 60));
+  if (s < 600 && (parts.length === 0 || s % 60 !== 0)) parts.push(texts.seconds(s % 60));
   return parts.slice(0, 2).join(' ');
 }
 
@@ -53,12 +67,22 @@ export function formatAgo(locale: PanelLocale, iso: string, now: number): string
   return hours === 0 ? format.format(0, 'day') : format.format(hours, 'hour');
 }
 
-/** A page address as a person reads it: path and query, without the scheme and host. */
+/** Parameters the source line already shows (UTM tags, click ids): left out of page addresses. */
+const TRACKING_PARAM = /^(utm_[a-z]+|yclid|gclid|fbclid|_openstat|from|roistat|ysclid|_ym_[a-z_]+)$/i;
+
+/** A page address as a person reads it: path and readable query, without the scheme, host and tracking tags. */
 export function shortUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    const path = `${parsed.pathname}${parsed.search}`;
-    return path === '/' ? parsed.host : path;
+    const params = [...parsed.searchParams].filter(([key]) => !TRACKING_PARAM.test(key));
+    const query = params.length ? `?${params.map(([key, value]) => (value ? `${key}=${value}` : key)).join('&')}` : '';
+    let path = parsed.pathname;
+    try {
+      path = decodeURIComponent(path);
+    } catch {
+      // keep the encoded path
+    }
+    return path === '/' && !query ? parsed.host : `${path}${query}`;
   } catch {
     return url;
   }
@@ -124,11 +148,11 @@ function funnel(view: DealView, texts: Texts, now: number): string {
   const { funnel: f, deal } = view;
   const stageName = f.current.name ?? '—';
   const inStage = formatDuration(texts, (now - new Date(f.current.since).getTime()) / 1000);
-  const passed = f.passed.length
-    ? `<ol class="lf-stages">${f.passed
-        .map((stage) => `<li><span class="lf-stage-name">${escapeHtml(stage.name)}</span> <span class="lf-muted">${escapeHtml(formatDate(view.locale, stage.at))}</span></li>`)
-        .join('')}</ol>`
-    : `<p class="lf-muted">${escapeHtml(texts.noStageHistory)}</p>`;
+  // The creation, unless the CRM recorded the deal's entry into its first stage (Bitrix24 does, amoCRM does not).
+  const stages = f.passed[0] && f.passed[0].fromStageId === null ? f.passed : [{ name: texts.created, at: deal.createdAt }, ...f.passed];
+  const passed = `<ol class="lf-stages">${stages
+    .map((stage) => `<li><span class="lf-stage-name">${escapeHtml(stage.name)}</span> <span class="lf-muted">${escapeHtml(formatDateTime(view.locale, stage.at))}</span></li>`)
+    .join('')}</ol>`;
   const pipeline = f.pipelineName ? `<span class="lf-muted">${escapeHtml(f.pipelineName)} · </span>` : '';
   return (
     `<section class="lf-section lf-funnel"><h3>${escapeHtml(texts.funnel)}</h3>` +

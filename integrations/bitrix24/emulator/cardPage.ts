@@ -23,6 +23,8 @@ export function sendCardPage(context: LifecycleContext, response: ServerResponse
   const body = Object.fromEntries(fields);
   const user = portal.users.find((candidate) => candidate.id === userId);
   const frameName = `${portal.domain}|0|${appSid}`;
+  const registration = context.state.placements.find((row) => row.clientId === app.clientId && row.placement === placement);
+  const tabTitle = registration?.langAll[portal.languageId]?.TITLE || registration?.title || placement;
   const initData = {
     DOMAIN: portal.domain,
     PROTOCOL: 0,
@@ -45,7 +47,7 @@ export function sendCardPage(context: LifecycleContext, response: ServerResponse
 <style>body{margin:0;font:14px/1.4 Arial,sans-serif;background:#eef2f4;color:#333}header{padding:12px 20px;background:#fff;border-bottom:1px solid #dfe3e6;font-size:18px}
 .tabs{display:flex;gap:16px;padding:8px 20px 0}.tabs span{padding:6px 2px}.tabs .active{border-bottom:2px solid #2fc6f6;font-weight:bold}
 .tab{margin:0 20px 20px;background:#fff;border-radius:8px;padding:4px}iframe{display:block;width:100%;height:150px;border:0}</style></head>
-<body><header>Deal #${entityId}</header><div class="tabs"><span>General</span><span class="active">${escapeHtml(placement)}</span></div>
+<body><header>Deal #${entityId}</header><div class="tabs"><span>General</span><span class="active">${escapeHtml(tabTitle)}</span></div>
 <div class="tab"><iframe id="app-frame" name="${escapeHtml(frameName)}" title="${escapeHtml(placement)}"></iframe></div>
 <form id="placement-post" method="POST" action="${escapeHtml(call.url)}" target="${escapeHtml(frameName)}">${inputs}</form>
 <script>
