@@ -241,6 +241,8 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       PORT: String(port),
+      // Loopback unless the operator chose an interface: the demo's admin token is printed on the console.
+      HOST: process.env.HOST?.trim() ? process.env.HOST : '127.0.0.1',
       PUBLIC_URL: publicUrl,
       DATA_DIR: dir,
       // The embedded defaults, whatever the operator's environment says: demo data stays in its directory.
