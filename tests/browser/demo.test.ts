@@ -18,6 +18,7 @@ import { repoRoot } from '../support/repoRoot.js';
 
 interface DemoReadiness {
   phase: string;
+  generator?: { byTenant: Record<string, { won: number; revenue: number }> };
   enrichedDeal?: { tenant: string; dealId: string; cardUrl?: string };
   sites?: Array<{ crm: string; tenant: string; url: string }>;
 }
@@ -34,7 +35,7 @@ before(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'longfunnel-demo-browser-'));
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
-  demo = spawnLongfunnel(['demo'], { DATA_DIR: dataDir, PORT: String(port), DEMO_HISTORY_DAYS: '6', DEMO_SITE_PORT: '0', LOG_LEVEL: 'info' });
+  demo = spawnLongfunnel(['demo'], { DATA_DIR: dataDir, PORT: String(port), DEMO_HISTORY_DAYS: '10', DEMO_SITE_PORT: '0', LOG_LEVEL: 'info' });
   await demo.started(120_000);
   status = await waitFor(
     'the demo to go live with an enriched deal',
@@ -76,7 +77,10 @@ test('when the operator signs in to the printed dashboard, then the demo tenant 
   try {
     await page.goto(`${baseUrl}/dashboard?lang=en`);
     await page.fill('#lf-admin-token', adminToken);
-    await page.fill('#lf-tenant-id', status.enrichedDeal!.tenant);
+    // The tenant whose managers closed the most: its paths report has sales to show.
+    const [tenant, closed] = Object.entries(status.generator?.byTenant ?? {}).sort((a, b) => b[1].revenue - a[1].revenue)[0]!;
+    assert.ok(closed.won > 0, `won deals: ${JSON.stringify(status.generator)}`);
+    await page.fill('#lf-tenant-id', tenant);
     await page.click('#lf-sign-in');
     await page.waitForSelector('#lf-channels .lf-body[data-state=ready]', { timeout: 60_000 });
     const rows = await page.$$eval('#lf-channels-table tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent?.trim() ?? '')));

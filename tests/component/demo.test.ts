@@ -176,3 +176,16 @@ test('when longfunnel start runs with no CRM configured, then the demo fills the
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('when a CRM is configured, then longfunnel demo refuses and says why, touching no data', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'longfunnel-demo-refused-'));
+  try {
+    const refused = spawnLongfunnel(['demo'], { DATA_DIR: dataDir, AMOCRM_CLIENT_ID: 'client', AMOCRM_CLIENT_SECRET: 'secret', PORT: '0' });
+    const exit = await refused.exited(30_000);
+    assert.equal(exit.code, 1, refused.output());
+    assert.match(refused.output(), /longfunnel demo: a CRM is configured \(AMOCRM_CLIENT_ID\), and the demo never runs next to a real CRM/);
+    assert.deepEqual(fs.readdirSync(dataDir), []);
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
