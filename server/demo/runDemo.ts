@@ -176,7 +176,7 @@ function callTrackingOf(kind: 'amocrm' | 'bitrix24'): { default_number: string; 
   const number = (index: number) => `${prefix}${String(index).padStart(3, '0')}`;
   return {
     default_number: brands[kind].phone,
-    pool: Array.from({ length: 80 }, (_, index) => number(index + 1)),
+    pool: Array.from({ length: 120 }, (_, index) => number(index + 1)),
     static_numbers: [
       { channel: 'Paid Search', number: number(901) },
       { channel: 'Organic Search', number: number(902) },
@@ -367,13 +367,14 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     save();
     status.phase = 'live';
     generator.setPace({ stepMs: [20_000, 180_000], allVisitsSwap: true });
+    // A visit every 15 s (a number stays leased some 25 minutes per visit: the pool of 120 keeps up).
     let ticks = 0;
     live = setInterval(() => {
       const brand = random.pick(trafficBrands);
       ticks += 1;
       void generator!.visit(brand).catch((error: unknown) => logger.warn('demo: a simulated visit failed', errorMeta(error)));
-      if (ticks % 12 === 0) void generator!.flushCosts();
-    }, 5_000);
+      if (ticks % 4 === 0) void generator!.flushCosts();
+    }, 15_000);
     live.unref();
     return { url: publicUrl, status, stop };
   } catch (error) {
