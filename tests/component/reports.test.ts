@@ -449,6 +449,64 @@ for (const backendName of testBackends()) {
       assert.equal(mapping.status, 422);
       assert.match((await json(mapping)).error.message, /mapping/);
     });
+
+    test('when deals, visits or settings change after a report, then the next report sees the change (rollups kept up to date)', async () => {
+      const db = app.runtime.deps.db;
+      const lnd = async (extra = '') => json(await get(`/api/v1/reports/channels?${MARCH}&model=last_non_direct${extra}`));
+      const before = await lnd();
+      assert.deepEqual([rowOf(before, 'Direct').leads, rowOf(before, '(none)').leads], [1, 2]);
+
+      // D5 gets matched to visitor C: its path is C's direct visit.
+      await db.query(`UPDATE deals SET visitor_id = 'C', match_method = 'visitor_id', enriched_at = now() WHERE tenant_id = $1 AND id = 'D5'`, [site.tenant_id]);
+      const matched = await lnd();
+      assert.deepEqual([rowOf(matched, 'Direct').leads, rowOf(matched, '(none)').leads], [2, 1]);
+
+      // New visits: a new visitor, then a second Paid Social visit of B in the period (B is counted once).
+      const addVisit = (id: string, visitor: string, at: string, siteId = site.id, source = 'vk', medium = 'cpc', channel = 'Paid Social') =>
+        db.query(
+          `INSERT INTO visits (tenant_id, id, site_id, visitor_id, started_at, last_activity_at, landing_url, source, medium, channel, device_type)
+           VALUES ($1, $2, $3, $4, $5, $5, 'https://shop.example/', $6, $7, $8, 'desktop')`,
+          [site.tenant_id, id, siteId, visitor, at, source, medium, channel],
+        );
+      await addVisit('v9', 'F', '2026-03-25T10:00:00Z');
+      let answer = await lnd();
+      assert.deepEqual([rowOf(answer, 'Paid Social').visits, rowOf(answer, 'Paid Social').visitors, answer.totals.visits, answer.totals.visitors], [2, 2, 9, 5]);
+      await addVisit('v10', 'B', '2026-03-25T10:30:00Z');
+      answer = await lnd();
+      assert.deepEqual([rowOf(answer, 'Paid Social').visits, rowOf(answer, 'Paid Social').visitors, answer.totals.visits, answer.totals.visitors], [3, 2, 10, 5]);
+      const bySource = await json(await get(`/api/v1/reports/channels?${MARCH}&group=source&channel=Paid%20Social`));
+      assert.deepEqual(bySource.rows.map((row: any) => [row.key.source, row.visits, row.visitors]), [['vk', 3, 2]], 'the grouping path agrees with the marks');
+      assert.deepEqual([bySource.totals.visits, bySource.totals.visitors], [3, 2]);
+
+      // A one-day lookback leaves D1 only its direct visit, and D5 (C's visit is ten days older) none.
+      const patch = (body: object) => fetch(`${app.url}/api/v1/tenants/${site.tenant_id}/settings`, { method: 'PATCH', headers: adminHeaders, body: JSON.stringify(body) });
+      assert.equal((await patch({ lookbackDays: 1 })).status, 200);
+      const short = await lnd();
+      assert.deepEqual([rowOf(short, 'Direct').leads, rowOf(short, '(none)').leads], [2, 2]);
+      assert.equal(short.rows.find((row: any) => row.key.channel === 'Referral')?.leads ?? 0, 0);
+      assert.equal((await patch({ lookbackDays: 30 })).status, 200);
+      assert.equal(rowOf(await lnd(), 'Referral').leads, 1);
+
+      // A second site of the tenant: only its visits, and only deals whose visitor visited it.
+      const second = await createTestSite(app.url, { domain: 'second.example', tenant_id: site.tenant_id });
+      await addVisit('v11', 'G', '2026-03-26T10:00:00Z', second.id, 'bing', 'organic', 'Organic Search');
+      await db.query(
+        `INSERT INTO deals (tenant_id, id, pipeline_id, stage_id, outcome, amount, created_at, visitor_id, match_method) VALUES ($1, 'D6', 'p1', '142', 'won', 300, '2026-03-26T11:00:00Z', 'G', 'visitor_id')`,
+        [site.tenant_id],
+      );
+      const onSecond = await lnd(`&site_id=${second.id}`);
+      assert.deepEqual(
+        onSecond.rows.filter((row: any) => row.visits > 0 || row.leads > 0).map((row: any) => [row.key.channel, row.visits, row.visitors, row.leads, row.revenue]),
+        [['Organic Search', 1, 1, 1, 300]],
+      );
+      assert.deepEqual(
+        onSecond.rows.filter((row: any) => row.cost > 0).map((row: any) => row.key.channel).sort(),
+        ['Paid Search', 'Paid Social'],
+        'costs are per campaign, not per site: they stay',
+      );
+      assert.deepEqual([onSecond.totals.visits, onSecond.totals.leads], [1, 1]);
+      assert.deepEqual([rowOf(await lnd(), 'Organic Search').leads, (await lnd()).totals.leads], [1, 6], 'without the filter, D6 counts with the rest');
+    });
   });
 }
 
