@@ -12,6 +12,7 @@ import path from 'node:path';
 import { loadConfig, type Config } from '../config.js';
 import { errorMeta, type Logger } from '../observability/logger.js';
 import { startRuntime, type Feature, type Runtime } from '../runtime.js';
+import { lockDataDir } from '../storage/pglite.js';
 import { installIntoAmocrm, installIntoBitrix24, startDemoCrms, type AmocrmDemo, type DemoCrm, type DemoCrms, type SavedCrms } from './demoCrms.js';
 import { writeAtomically } from './emulatorSnapshot.js';
 import { DEMO_CARD_PATH, demoFeature, type DemoStatus } from './demoFeature.js';
@@ -209,6 +210,8 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
   const publicUrl = `http://127.0.0.1:${port}`;
   const status: DemoStatus = { phase: 'starting', historyDays: config.demo.historyDays, daysDone: 0, missing: [] };
 
+  // Another LongFunnel running this demo holds its directory: refuse before resuming or clearing anything.
+  lockDataDir(dir)();
   const { crms, resumed, costs: savedCosts } = await openCrms(dir, port, publicUrl, options.reset, (line) => out.line(line));
   const generatedToken = config.adminToken ? undefined : demoAdminToken(dir);
   const adminToken = config.adminToken ?? (generatedToken as string);

@@ -135,6 +135,14 @@ test('when longfunnel start runs with no CRM configured, then the demo fills the
         }
         assert.equal(Object.keys(status?.generator?.byTenant ?? {}).length, 2);
       });
+
+      await t.test('a second demo on the same data directory refuses while the first runs, and leaves its data alone', async () => {
+        const second = spawnLongfunnel(['demo'], { ...env, PORT: String(await freePort()) });
+        const exit = await second.exited(60_000);
+        assert.equal(exit.code, 1, second.output());
+        assert.match(second.output(), new RegExp(`The embedded database in ${path.join(dataDir, 'demo')} is already open in process ${first.child.pid}`));
+        assert.equal((await demoStatus(baseUrl))?.phase, 'live', 'the first demo runs on');
+      });
     } finally {
       if (first.child.exitCode === null) await stop(first);
     }
