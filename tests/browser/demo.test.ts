@@ -75,11 +75,21 @@ test('when the operator signs in to the printed dashboard, then the demo tenant 
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const problems = watchProblems(page);
   try {
-    await page.goto(`${baseUrl}/dashboard?lang=en`);
-    await page.fill('#lf-admin-token', adminToken);
-    // The tenant whose managers closed the most: its paths report has sales to show.
+    // The tenant whose managers closed the most: its paths report has sales to show once LongFunnel
+    // has taken in the CRM's last stage changes (the demo is live when the managers are done).
     const [tenant, closed] = Object.entries(status.generator?.byTenant ?? {}).sort((a, b) => b[1].revenue - a[1].revenue)[0]!;
     assert.ok(closed.won > 0, `won deals: ${JSON.stringify(status.generator)}`);
+    await waitFor(
+      'a sale with its path in the reports',
+      async () => {
+        const response = await fetch(`${baseUrl}/api/v1/reports/paths?tenant_id=${encodeURIComponent(tenant)}`, { headers: { authorization: `Bearer ${adminToken}` } });
+        return response.status === 200 && ((await response.json()) as { rows: unknown[] }).rows.length > 0;
+      },
+      120_000,
+      1_000,
+    );
+    await page.goto(`${baseUrl}/dashboard?lang=en`);
+    await page.fill('#lf-admin-token', adminToken);
     await page.fill('#lf-tenant-id', tenant);
     await page.click('#lf-sign-in');
     await page.waitForSelector('#lf-channels .lf-body[data-state=ready]', { timeout: 60_000 });
