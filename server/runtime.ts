@@ -16,6 +16,7 @@ import { Metrics } from './observability/metrics.js';
 import type { JobHandler, JobQueue } from './queue/jobQueue.js';
 import { redisOptionsFromUrl } from './queue/bullmqQueue.js';
 import { openQueue } from './queue/openQueue.js';
+import { identityKeyOf, type IdentityKey } from './crm/identities.js';
 import { resolveEncryptionKey, TokenCipher } from './security/tokenCipher.js';
 import type { Database } from './storage/database.js';
 import { withTimeout } from './storage/database.js';
@@ -36,6 +37,8 @@ export interface FeatureDeps {
   cipher: TokenCipher;
   /** Shared state between processes (CRM request pacing) when REDIS_URL is set. */
   redis: Redis | undefined;
+  /** Key of the phone and e-mail digests used for matching (derived from the encryption key). */
+  identityKey: IdentityKey;
 }
 
 export interface WorkerRegistration {
@@ -131,7 +134,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     : undefined;
   redis?.on('error', (error) => logger.warn('redis connection trouble', errorMeta(error)));
   const queueNames = [...new Set(options.features.flatMap((feature) => feature.queues ?? []))];
-  const deps: FeatureDeps = { config, logger, metrics, db, queue, queueNames, cipher, redis };
+  const deps: FeatureDeps = { config, logger, metrics, db, queue, queueNames, cipher, redis, identityKey: identityKeyOf(cipher) };
   metrics.watchQueueDepth({
     async depths() {
       const rows: Array<{ queue: string; state: string; count: number }> = [];

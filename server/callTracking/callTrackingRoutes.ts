@@ -137,7 +137,7 @@ export function callTrackingRoutes(deps: FeatureDeps): Router {
         durationSeconds: value.duration_seconds,
         recordingUrl: value.recording_url ?? null,
       },
-      { graceMs: deps.config.numberLeaseGraceMs },
+      { graceMs: deps.config.numberLeaseGraceMs, identityKey: deps.identityKey },
     );
     deps.metrics.callsReceived.inc({ outcome: created ? (call.matchReason ?? 'matched') : 'repeated' });
     if (created) {
@@ -156,7 +156,7 @@ export function callTrackingRoutes(deps: FeatureDeps): Router {
     if (!from) throw AppError.validation(`from ${JSON.stringify(value.from)} holds no e-mail address`);
     const recipients = (Array.isArray(value.to) ? value.to : value.to.split(',')).map(addressOf).filter((address): address is string => Boolean(address));
     if (recipients.length === 0) throw AppError.validation(`to ${JSON.stringify(value.to)} holds no e-mail address`);
-    const { email, created } = await recordEmail(deps.db, tenantId, {
+    const { email, created } = await recordEmail(deps.db, deps.identityKey, tenantId, {
       from,
       to: recipients,
       subject: value.subject ?? null,

@@ -8,7 +8,7 @@
  */
 import type { CountryCode } from 'libphonenumber-js';
 import { AppError } from '../errors.js';
-import { recordIdentity } from '../crm/identities.js';
+import { recordIdentity, type IdentityKey } from '../crm/identities.js';
 import type { Database, Queryable } from '../storage/database.js';
 import { tenantSettings } from '../tenants/tenantSettings.js';
 import { lastLeaseBefore } from './leases.js';
@@ -122,7 +122,7 @@ export interface RecordedCall {
 }
 
 /** Stores and matches a call; the same call id again answers the stored call and changes nothing. */
-export async function recordCall(db: Database, tenantId: string, report: CallReport, options: { graceMs: number; region?: CountryCode }): Promise<RecordedCall> {
+export async function recordCall(db: Database, tenantId: string, report: CallReport, options: { graceMs: number; identityKey: IdentityKey; region?: CountryCode }): Promise<RecordedCall> {
   const earlier = await storedCall(db, tenantId, report.callId);
   if (earlier) return { call: earlier, created: false };
   const region = options.region ?? (await tenantSettings(db, tenantId)).phoneRegion;
@@ -160,7 +160,7 @@ export async function recordCall(db: Database, tenantId: string, report: CallRep
     }
     const call = fromRow(rows[0]);
     if (call.visitorId && callerNumber) {
-      await recordIdentity(tx, { tenantId, visitorId: call.visitorId, kind: 'phone', value: callerNumber, origin: 'call', at: report.startedAt, region });
+      await recordIdentity(tx, options.identityKey, { tenantId, visitorId: call.visitorId, kind: 'phone', value: callerNumber, origin: 'call', at: report.startedAt, region });
     }
     return { call, created: true };
   });

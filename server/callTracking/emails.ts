@@ -3,7 +3,7 @@
  * is matched to that visit by its tag; the sender's address becomes an identity of the visitor.
  * Stored once per `message_id` when one is given (a mail gateway re-posting a message changes nothing).
  */
-import { recordIdentity } from '../crm/identities.js';
+import { recordIdentity, type IdentityKey } from '../crm/identities.js';
 import type { Database, Queryable } from '../storage/database.js';
 import { splitPlusAddress } from './emailTags.js';
 
@@ -108,7 +108,7 @@ export interface RecordedEmail {
 }
 
 /** `from` and `to` must already be plain addresses (`addressOf`). */
-export async function recordEmail(db: Database, tenantId: string, report: EmailReport): Promise<RecordedEmail> {
+export async function recordEmail(db: Database, identityKey: IdentityKey, tenantId: string, report: EmailReport): Promise<RecordedEmail> {
   if (report.messageId) {
     const earlier = await byMessageId(db, tenantId, report.messageId);
     if (earlier) return { email: earlier, created: false };
@@ -137,7 +137,7 @@ export async function recordEmail(db: Database, tenantId: string, report: EmailR
     );
     if (!rows[0]) return { email: (await byMessageId(tx, tenantId, report.messageId as string)) as StoredEmail, created: false };
     const email = fromRow(rows[0]);
-    if (email.visitorId) await recordIdentity(tx, { tenantId, visitorId: email.visitorId, kind: 'email', value: report.from, origin: 'email', at: report.receivedAt });
+    if (email.visitorId) await recordIdentity(tx, identityKey, { tenantId, visitorId: email.visitorId, kind: 'email', value: report.from, origin: 'email', at: report.receivedAt });
     return { email, created: true };
   });
 }

@@ -194,7 +194,7 @@ async function flush(runtime: CrmRuntime, job: Job<TenantJob>): Promise<void> {
   const adapter = adapterFor(runtime, account);
   const noteReadBackAfterMs = 2 * adapter.requestTimeoutMs;
   const { phoneRegion } = await tenantSettings(deps.db, account.tenantId);
-  const context = { db: deps.db, logger: deps.logger, metrics: deps.metrics, lookbackDays: HISTORY_DAYS, noteReadBackAfterMs, phoneRegion, callDealWindowMs: deps.config.callDealWindowMs };
+  const context = { db: deps.db, identityKey: deps.identityKey, logger: deps.logger, metrics: deps.metrics, lookbackDays: HISTORY_DAYS, noteReadBackAfterMs, phoneRegion, callDealWindowMs: deps.config.callDealWindowMs };
   let deferredAny = false;
   let enriched = 0;
   // One lane failing stops the others: a failed flush is retried as a whole, never half-running.

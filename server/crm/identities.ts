@@ -1,10 +1,13 @@
 /**
  * Phones and e-mails visitors left (forms, calls, e-mails), kept hashed for matching a CRM contact
  * to a visitor (DESIGN.md "Matching", step 3). Phones are normalised to E.164 with
- * libphonenumber-js, e-mails lower-cased; only SHA-256 digests of the normalised values are stored.
+ * libphonenumber-js, e-mails lower-cased; only keyed digests (HMAC-SHA-256 under a key derived from
+ * ENCRYPTION_KEY, never stored in the database) of the normalised values are stored, so a copy of the
+ * database alone cannot be turned back into phone numbers by trying every number.
  */
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
+import type { TokenCipher } from '../security/tokenCipher.js';
 import type { Queryable } from '../storage/database.js';
 
 export type IdentityKind = 'phone' | 'email';
@@ -27,22 +30,30 @@ export function normalizeEmail(raw: string): string | undefined {
   return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) ? email : undefined;
 }
 
-export function identityHash(kind: IdentityKind, normalized: string): string {
-  return createHash('sha256').update(`${kind}:${normalized}`).digest('hex');
+/** The HMAC key of identity digests; every process of a deployment derives the same one (FeatureDeps.identityKey). */
+export type IdentityKey = Uint8Array;
+
+export function identityKeyOf(cipher: TokenCipher): IdentityKey {
+  return cipher.deriveKey('identity-hash');
+}
+
+export function identityHash(key: IdentityKey, kind: IdentityKind, normalized: string): string {
+  return createHmac('sha256', key).update(`${kind}:${normalized}`).digest('hex');
 }
 
 /** The hash of a raw phone or e-mail, or undefined when it cannot be normalised. `region`: the tenant's phone region. */
-export function hashOf(kind: IdentityKind, raw: string, region: CountryCode = DEFAULT_PHONE_COUNTRY): string | undefined {
+export function hashOf(key: IdentityKey, kind: IdentityKind, raw: string, region: CountryCode = DEFAULT_PHONE_COUNTRY): string | undefined {
   const normalized = kind === 'phone' ? normalizePhone(raw, region) : normalizeEmail(raw);
-  return normalized ? identityHash(kind, normalized) : undefined;
+  return normalized ? identityHash(key, kind, normalized) : undefined;
 }
 
 /** Remembers that `visitorId` left this phone or e-mail (idempotent). `region`: the tenant's phone region (tenantSettings). */
 export async function recordIdentity(
   db: Queryable,
+  key: IdentityKey,
   input: { tenantId: string; visitorId: string; kind: IdentityKind; value: string; origin: string; at?: Date; region?: CountryCode },
 ): Promise<boolean> {
-  const hash = hashOf(input.kind, input.value, input.region);
+  const hash = hashOf(key, input.kind, input.value, input.region);
   if (!hash) return false;
   await db.query(
     `INSERT INTO visitor_identities (tenant_id, kind, value_hash, visitor_id, origin, seen_at) VALUES ($1, $2, $3, $4, $5, $6)

@@ -70,12 +70,12 @@ const titles = {
 } as const;
 
 /** The match a lead's own record gets: its visitor (or the one who left its phone or e-mail) and how it came. */
-async function leadMatch(deps: FeatureDeps, lead: LeadRow, region: Parameters<typeof hashOf>[2]): Promise<DealMatch> {
+async function leadMatch(deps: FeatureDeps, lead: LeadRow, region: Parameters<typeof hashOf>[3]): Promise<DealMatch> {
   const method = lead.origin === 'call' ? 'call' : lead.origin === 'email' ? 'email' : 'form';
   if (lead.visitor_id) return { method, visitorId: lead.visitor_id, confidence: matchConfidence[method], reason: null };
   for (const kind of ['phone', 'email'] as const) {
     const value = kind === 'phone' ? lead.phone_e164 : lead.email_normalized;
-    const hash = value ? hashOf(kind, value, region) : undefined;
+    const hash = value ? hashOf(deps.identityKey, kind, value, region) : undefined;
     if (!hash) continue;
     const visitor = (await visitorsByIdentity(deps.db, lead.tenant_id, kind, [hash])).get(hash);
     if (visitor) return { method: kind, visitorId: visitor, confidence: matchConfidence[kind], reason: null };

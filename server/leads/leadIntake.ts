@@ -162,8 +162,8 @@ export async function acceptLead(deps: FeatureDeps, input: LeadSubmission): Prom
     const visitorId = clean(input.visitorId);
     if (visitorId) {
       const origin = input.origin;
-      if (phoneE164) await recordIdentity(tx, { tenantId: input.tenantId, visitorId, kind: 'phone', value: phoneE164, origin, at: input.receivedAt, region: settings.phoneRegion });
-      if (normalizedEmail) await recordIdentity(tx, { tenantId: input.tenantId, visitorId, kind: 'email', value: normalizedEmail, origin, at: input.receivedAt });
+      if (phoneE164) await recordIdentity(tx, deps.identityKey, { tenantId: input.tenantId, visitorId, kind: 'phone', value: phoneE164, origin, at: input.receivedAt, region: settings.phoneRegion });
+      if (normalizedEmail) await recordIdentity(tx, deps.identityKey, { tenantId: input.tenantId, visitorId, kind: 'email', value: normalizedEmail, origin, at: input.receivedAt });
     }
     return { id };
   });

@@ -100,7 +100,7 @@ for (const backendName of testBackends()) {
     test("a deal whose contact's phone matches a visitor's form gets the visitor's source", async () => {
       const visitor = newId();
       await visit(visitor, 'https://shop.example/?utm_source=vk&utm_medium=social&utm_campaign=autumn');
-      await recordIdentity(db(), { tenantId, visitorId: visitor, kind: 'phone', value: '+7 900 123-45-67', origin: 'form' });
+      await recordIdentity(db(), world.app.runtime.deps.identityKey, { tenantId, visitorId: visitor, kind: 'phone', value: '+7 900 123-45-67', origin: 'form' });
       const contactId = world.emulator.createContact(world.subdomain, { name: 'Ivan', phones: ['8 (900) 123-45-67'] });
       const leadId = world.emulator.createLead(world.subdomain, { name: 'Call back', _embedded: { contacts: [{ id: contactId }] } });
       const fields = await enrichedLead(leadId);

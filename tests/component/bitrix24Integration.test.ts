@@ -103,7 +103,7 @@ for (const backendName of testBackends()) {
     test("when a deal's contact phone matches a visitor's form, then the deal gets the visitor's source", async () => {
       const visitor = newId();
       await visit(world, site, visitor, 'https://shop.example/?utm_source=vk&utm_medium=social&utm_campaign=autumn');
-      await recordIdentity(db(), { tenantId, visitorId: visitor, kind: 'phone', value: '+7 900 765-43-21', origin: 'form' });
+      await recordIdentity(db(), world.lf.runtime.deps.identityKey, { tenantId, visitorId: visitor, kind: 'phone', value: '+7 900 765-43-21', origin: 'form' });
       const contactId = world.emulator.createContact(world.name, { NAME: 'Ivan', PHONE: [{ VALUE: '8 (900) 765-43-21', VALUE_TYPE: 'WORK' }] });
       const dealId = world.emulator.createDeal(world.name, { TITLE: 'Call back', CONTACT_ID: contactId });
       const deal = await enriched(world, 'deal', dealId);

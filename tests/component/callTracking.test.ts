@@ -172,7 +172,7 @@ for (const backendName of testBackends()) {
         const { rows } = await db().query('SELECT visitor_id, origin FROM visitor_identities WHERE tenant_id = $1 AND kind = $2 AND value_hash = $3', [
           site.tenant_id,
           'phone',
-          identityHash('phone', '+79165551234'),
+          identityHash(app.runtime.deps.identityKey, 'phone', '+79165551234'),
         ]);
         const visitsOfA = await json(await fetch(`${app.url}/api/v1/visitors/${visits.a.visitor}/visits`, { headers: adminHeaders }));
         assert.deepEqual(
@@ -282,7 +282,7 @@ for (const backendName of testBackends()) {
         const { rows } = await db().query('SELECT visitor_id, origin FROM visitor_identities WHERE tenant_id = $1 AND kind = $2 AND value_hash = $3', [
           site.tenant_id,
           'email',
-          identityHash('email', 'ivan.petrov@client.example'),
+          identityHash(app.runtime.deps.identityKey, 'email', 'ivan.petrov@client.example'),
         ]);
         assert.deepEqual(rows, [{ visitor_id: visit.visitor, origin: 'email' }]);
         const visits = await json(await fetch(`${app.url}/api/v1/visitors/${visit.visitor}/visits`, { headers: adminHeaders }));

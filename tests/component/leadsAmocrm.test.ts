@@ -290,10 +290,10 @@ for (const backendName of testBackends()) {
 
     test('when visitors share identities in a chain, then mergedVisitorIds follows it transitively; a visitor with none is alone', async () => {
       const [a, b, c, alone] = [newId(), newId(), newId(), newId()];
-      await recordIdentity(db(), { tenantId, visitorId: a, kind: 'phone', value: '+79007000010', origin: 'form' });
-      await recordIdentity(db(), { tenantId, visitorId: b, kind: 'phone', value: '8 900 700-00-10', origin: 'call' });
-      await recordIdentity(db(), { tenantId, visitorId: b, kind: 'email', value: 'chain@example.com', origin: 'form' });
-      await recordIdentity(db(), { tenantId, visitorId: c, kind: 'email', value: 'Chain@Example.com', origin: 'email' });
+      await recordIdentity(db(), world.app.runtime.deps.identityKey, { tenantId, visitorId: a, kind: 'phone', value: '+79007000010', origin: 'form' });
+      await recordIdentity(db(), world.app.runtime.deps.identityKey, { tenantId, visitorId: b, kind: 'phone', value: '8 900 700-00-10', origin: 'call' });
+      await recordIdentity(db(), world.app.runtime.deps.identityKey, { tenantId, visitorId: b, kind: 'email', value: 'chain@example.com', origin: 'form' });
+      await recordIdentity(db(), world.app.runtime.deps.identityKey, { tenantId, visitorId: c, kind: 'email', value: 'Chain@Example.com', origin: 'email' });
       assert.deepEqual(new Set(await mergedVisitorIds(db(), tenantId, a)), new Set([a, b, c]));
       assert.deepEqual(new Set(await mergedVisitorIds(db(), tenantId, c)), new Set([a, b, c]));
       assert.deepEqual(await mergedVisitorIds(db(), tenantId, alone), [alone]);

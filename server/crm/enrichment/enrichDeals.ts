@@ -25,7 +25,7 @@ import {
   type EnrichmentRecord,
   entryStageKeys,
 } from '../dealStore.js';
-import { hashOf, hasIdentities, visitorsByIdentity } from '../identities.js';
+import { hashOf, hasIdentities, visitorsByIdentity, type IdentityKey } from '../identities.js';
 import { dealNoteText, dealSourceValues, matchConfidence, valuesToWrite, type DealMatch, type SourceFieldKey } from '../sourceFields.js';
 import { visitsForDeals } from './dealVisits.js';
 import { NO_MATCH_REASONS, type NoMatchReason } from './matchReasons.js';
@@ -67,6 +67,8 @@ async function leadsCreatedFor(db: Queryable, tenantId: string, deals: readonly 
 
 export interface EnrichmentContext {
   db: Queryable;
+  /** Key of the phone and e-mail digests (FeatureDeps.identityKey). */
+  identityKey: IdentityKey;
   logger: Logger;
   metrics: Metrics;
   /** Visits older than this before the deal's creation are not part of its path. */
@@ -127,11 +129,11 @@ async function matchDeals(
     const hashes = { phone: new Map<string, string>(), email: new Map<string, string>() };
     for (const contact of contacts.values()) {
       for (const phone of contact.phones) {
-        const hash = hashOf('phone', phone, context.phoneRegion);
+        const hash = hashOf(context.identityKey, 'phone', phone, context.phoneRegion);
         if (hash) hashes.phone.set(phone, hash);
       }
       for (const email of contact.emails) {
-        const hash = hashOf('email', email);
+        const hash = hashOf(context.identityKey, 'email', email);
         if (hash) hashes.email.set(email, hash);
       }
     }

@@ -1,7 +1,10 @@
 /** Phones and e-mails as matching keys: one normal form per person, junk refused. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { hashOf, identityHash, normalizeEmail, normalizePhone } from '../../../server/crm/identities.js';
+
+const key = randomBytes(32);
 
 const phones: Array<[string, string]> = [
   ['8 (900) 123-45-67', '+79001234567'],
@@ -24,13 +27,13 @@ const junkPhones = ['', 'abc', '12', '1234567', '0000000000', '+7 (000) 000-00-0
 for (const raw of junkPhones) {
   test(`when the phone is ${JSON.stringify(raw)}, then it is refused`, () => {
     assert.equal(normalizePhone(raw), undefined);
-    assert.equal(hashOf('phone', raw), undefined);
+    assert.equal(hashOf(key, 'phone', raw), undefined);
   });
 }
 
 test('when e-mails differ only in case and spaces, then they are one', () => {
   assert.equal(normalizeEmail('  Ivan.Petrov@Example.COM '), 'ivan.petrov@example.com');
-  assert.equal(hashOf('email', 'IVAN@example.com'), hashOf('email', 'ivan@EXAMPLE.com'));
+  assert.equal(hashOf(key, 'email', 'IVAN@example.com'), hashOf(key, 'email', 'ivan@EXAMPLE.com'));
 });
 
 for (const raw of ['', 'ivan', 'ivan@', '@example.com', 'ivan@example', 'ivan petrov@example.com', 'a@b@c.d']) {
@@ -40,8 +43,13 @@ for (const raw of ['', 'ivan', 'ivan@', '@example.com', 'ivan@example', 'ivan pe
 }
 
 test('when two spellings name one phone, then their hashes are equal, and a phone and an e-mail never collide by kind', () => {
-  assert.equal(hashOf('phone', '8 (900) 123-45-67'), hashOf('phone', '+7 900 123 45 67'));
-  assert.equal(hashOf('phone', '8 (900) 123-45-67'), identityHash('phone', '+79001234567'));
-  assert.notEqual(identityHash('phone', 'x'), identityHash('email', 'x'));
-  assert.match(identityHash('email', 'ivan@example.com'), /^[0-9a-f]{64}$/);
+  assert.equal(hashOf(key, 'phone', '8 (900) 123-45-67'), hashOf(key, 'phone', '+7 900 123 45 67'));
+  assert.equal(hashOf(key, 'phone', '8 (900) 123-45-67'), identityHash(key, 'phone', '+79001234567'));
+  assert.notEqual(identityHash(key, 'phone', 'x'), identityHash(key, 'email', 'x'));
+  assert.match(identityHash(key, 'email', 'ivan@example.com'), /^[0-9a-f]{64}$/);
+});
+
+test('when the key differs, then the digests differ, so a database copy without the key cannot be looked up by phone', () => {
+  assert.notEqual(identityHash(key, 'phone', '+79001234567'), identityHash(randomBytes(32), 'phone', '+79001234567'));
+  assert.notEqual(identityHash(key, 'phone', '+79001234567'), createHash('sha256').update('phone:+79001234567').digest('hex'));
 });
