@@ -110,7 +110,10 @@ export async function channelsReport(db: Database, tenantId: string, settings: T
   const drillEntries = Object.entries(params.drill).filter((entry): entry is [string, string] => entry[1] !== undefined);
 
   // Attributed measures.
-  const { ctes, params: p } = await creditedDeals(db, scope, params.model, { halfLifeDays: params.halfLifeDays, level: params.level });
+  // Visit marks are brought up to date while the deal paths are.
+  const byMarks = params.group === 'channel' && !params.siteId && drillEntries.length === 0;
+  const marksReady = byMarks ? refreshVisitMarks(db, tenantId) : Promise.resolve(0);
+  const [{ ctes, params: p }] = await Promise.all([creditedDeals(db, scope, params.model, { halfLifeDays: params.halfLifeDays, level: params.level }), marksReady]);
   const keyExpr: Record<string, string> = {
     channel: `COALESCE(c.channel, '${NO_SOURCE}')`,
     source: `COALESCE(c.source, '${NO_SOURCE}')`,
@@ -139,11 +142,10 @@ export async function channelsReport(db: Database, tenantId: string, settings: T
   // Visits and distinct visitors per key and in total. By channel over all sites (the usual view),
   // from visit_marks: a visitor counts once, at the first of its visits in the period, the one whose
   // previous visit (in the channel, or at all for the total) is older than the period. Otherwise by
-  // grouping the visits per key and visitor (an index-only scan of visits_report).
+  // grouping the period's visits per key and visitor.
   let visitsQuery: Promise<{ rows: Array<Record<string, unknown> & { visits: number; visitors: number }> }>;
   let visitTotalsQuery: Promise<{ rows: Array<{ visits: number; visitors: number }> }>;
-  if (params.group === 'channel' && !params.siteId && drillEntries.length === 0) {
-    await refreshVisitMarks(db, tenantId);
+  if (byMarks) {
     const m = new SqlParams();
     const start = m.add(params.period.start.toISOString());
     const marked = reportQuery<{ channel: string; visits: number; visitors: number; first_visits: number }>(

@@ -1,12 +1,12 @@
 /**
  * Deals and their attributed touches, as SQL the reports build on (docs/reports.md, "How a deal is
- * attributed"). A deal's path is the visits of its visitor and of every visitor sharing a phone or
- * e-mail with it (visitor_identities, as enrichment stitches them) within the tenant's lookback up
- * to the deal's creation; paths are kept in a rollup (deal_touches), brought up to date for the
- * period's deals at the start of each report. Each touch's credit under a model is computed in SQL with window
- * functions (the same formulas as server/attribution, which the tests check it against); Markov's
- * removal effects come from the engine (`markovRemovalEffects`) over the tenant's paths and are
- * passed in as a table, after which the per-touch split is SQL too.
+ * attributed"). A deal's path is the visits of its visitor and of every visitor that is the same
+ * person (phones and e-mails shared, transitively, as enrichment groups them) within the tenant's
+ * lookback up to the deal's creation; paths are kept in a rollup (deal_touches) with each touch's
+ * rule-based credits, brought up to date for the period's deals at the start of each report. The
+ * credits are computed in SQL with window functions (the formulas of server/attribution; the tests
+ * check the two agree). Markov's removal effects come from the engine (`markovRemovalEffects`) over
+ * the tenant's paths and are passed in as a table, after which the per-touch split is SQL too.
  *
  * The CTEs:
  *   d  - the deals of the period (filters applied) with their measures
@@ -17,6 +17,7 @@
  * visitor, started_at): the LATERAL subquery with OFFSET 0 keeps PostgreSQL from hashing the whole
  * visits table instead.
  */
+import { mergedVisitorGroups } from '../crm/identities.js';
 import { markovRemovalEffects, type AttributionModel, type ChannelPath, type MarkovCredit } from '../attribution/index.js';
 import type { Database, Queryable, QueryResult } from '../storage/database.js';
 import type { Level, Period } from './reportParams.js';
@@ -102,8 +103,8 @@ export interface PathSettings {
  * Brings the deal-path rollup up to date for the deals created in `period`: a deal never computed,
  * whose visitor, creation time or enrichment changed since, or computed under another lookback or
  * half-life, gets its touches and their credit under each rule-based model (re)computed from visits
- * (its visitor and every visitor sharing a phone or e-mail with it, as enrichment stitches them).
- * Returns how many deals were recomputed.
+ * (its visitor and every visitor that is the same person, as enrichment groups them:
+ * `mergedVisitorGroups`). Returns how many deals were recomputed.
  */
 export async function refreshDealPaths(db: Database, tenantId: string, period: Period, settings: PathSettings): Promise<number> {
   const staleSql = `SELECT d.id FROM deals d LEFT JOIN deal_paths p ON p.tenant_id = d.tenant_id AND p.deal_id = d.id
@@ -119,15 +120,16 @@ export async function refreshDealPaths(db: Database, tenantId: string, period: P
     for (let offset = 0; offset < ids.length; offset += 20_000) {
       const chunk = ids.slice(offset, offset + 20_000);
       await tx.query('DELETE FROM deal_touches WHERE tenant_id = $1 AND deal_id = ANY($2::text[])', [tenantId, chunk]);
+      // Each deal with every visitor that is the same person as its own (enrichment's grouping).
+      const { rows: owners } = await tx.query<{ id: string; visitor_id: string }>(
+        'SELECT id, visitor_id FROM deals WHERE tenant_id = $1 AND id = ANY($2::text[]) AND visitor_id IS NOT NULL',
+        [tenantId, chunk],
+      );
+      const groups = await mergedVisitorGroups(tx, tenantId, [...new Set(owners.map((row) => row.visitor_id))]);
+      const pairs = owners.flatMap((row) => (groups.get(row.visitor_id) ?? [row.visitor_id]).map((visitorId) => [row.id, visitorId] as const));
       await tx.query(
         `WITH d AS (SELECT id, visitor_id, created_at FROM deals WHERE tenant_id = $1 AND id = ANY($2::text[])),
-         dv AS (
-           SELECT d.id AS deal_id, d.visitor_id FROM d WHERE d.visitor_id IS NOT NULL
-           UNION
-           SELECT d.id, other.visitor_id FROM d
-           JOIN visitor_identities mine ON mine.tenant_id = $1 AND mine.visitor_id = d.visitor_id
-           JOIN visitor_identities other ON other.tenant_id = mine.tenant_id AND other.kind = mine.kind AND other.value_hash = mine.value_hash
-         ),
+         dv AS (SELECT DISTINCT pair.deal_id, pair.visitor_id FROM unnest($5::text[], $6::text[]) AS pair(deal_id, visitor_id)),
          raw AS (
            SELECT dv.deal_id, d.created_at AS conv_at, v.* FROM dv JOIN d ON d.id = dv.deal_id
            CROSS JOIN LATERAL (
@@ -155,7 +157,7 @@ export async function refreshDealPaths(db: Database, tenantId: string, period: P
            CASE WHEN cnt <= 2 THEN 1::float8 / cnt WHEN rn = 1 OR rn = cnt THEN 0.4::float8 ELSE 0.2::float8 / (cnt - 2) END
          FROM w
          ON CONFLICT (tenant_id, deal_id, visit_id) DO NOTHING`,
-        [tenantId, chunk, settings.lookbackDays, settings.halfLifeDays],
+        [tenantId, chunk, settings.lookbackDays, settings.halfLifeDays, pairs.map((pair) => pair[0]), pairs.map((pair) => pair[1])],
       );
       await tx.query(
         `INSERT INTO deal_paths (tenant_id, deal_id, visitor_id, deal_created_at, enriched_at, lookback_days, half_life_days, computed_at)
@@ -325,7 +327,7 @@ export async function markovForScope(db: Database, scope: DealScope, level: Leve
   return markovRemovalEffects(paths);
 }
 
-/** The full `WITH d, dv, t, c` prefix for `model` (computing Markov's effects first when needed). */
+/** The full `WITH d, t, c` prefix for `model` (computing Markov's effects first when needed). */
 export async function creditedDeals(
   db: Database,
   scope: DealScope,

@@ -83,6 +83,7 @@ export interface FunnelStage {
 
 export interface FunnelAnswer {
   period: { from: string; to: string };
+  currency: string;
   pipeline_id: string | null;
   stages: FunnelStage[];
   visits: number;
@@ -111,7 +112,7 @@ async function mainPipeline(db: Database, tenantId: string): Promise<string | un
   return rows[0]?.pipeline_id;
 }
 
-export async function funnelReport(db: Database, tenantId: string, params: CommonParams & { channel?: string | undefined }): Promise<FunnelAnswer> {
+export async function funnelReport(db: Database, tenantId: string, settings: TenantSettings, params: CommonParams & { channel?: string | undefined }): Promise<FunnelAnswer> {
   const pipelineId = params.pipelineId ?? (await mainPipeline(db, tenantId));
   const { rows: stageRows } = await reportQuery<{ stage_id: string; name: string; sort: number; kind: string }>(db,
     `SELECT stage_id, name, sort, kind FROM crm_stages WHERE tenant_id = $1 AND pipeline_id = $2 AND kind <> 'lost' ORDER BY kind = 'won', sort, stage_id`,
@@ -224,6 +225,7 @@ export async function funnelReport(db: Database, tenantId: string, params: Commo
 
   return {
     period: periodJson(params),
+    currency: settings.currency,
     pipeline_id: pipelineId ?? null,
     stages: stageRows.map((stage, index) => ({
       stage_id: stage.stage_id,
@@ -377,6 +379,7 @@ export async function ltvReport(db: Database, tenantId: string, settings: Tenant
 
 export interface UnmatchedAnswer {
   period: { from: string; to: string };
+  currency: string;
   total: number;
   unmatched: number;
   share: number | null;
@@ -388,7 +391,7 @@ export interface UnmatchedAnswer {
 const UNMATCHED = `(d.match_method IS NULL OR d.match_method = 'none' OR d.match_reason IS NOT NULL)`;
 const REASON = `COALESCE(d.match_reason, CASE WHEN d.match_method IS NULL THEN 'not matched yet' ELSE 'unknown' END)`;
 
-export async function unmatchedReport(db: Database, tenantId: string, params: CommonParams): Promise<UnmatchedAnswer> {
+export async function unmatchedReport(db: Database, tenantId: string, settings: TenantSettings, params: CommonParams): Promise<UnmatchedAnswer> {
   const p = new SqlParams();
   const ctes = dealsCte(scopeOf(tenantId, params), p);
   const from = p.add(params.period.from);
@@ -413,6 +416,7 @@ export async function unmatchedReport(db: Database, tenantId: string, params: Co
   const unmatched = trend.rows.reduce((sum, row) => sum + Number(row.unmatched), 0);
   return {
     period: periodJson(params),
+    currency: settings.currency,
     total,
     unmatched,
     share: ratio(unmatched, total),

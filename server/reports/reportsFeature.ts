@@ -122,7 +122,7 @@ function reportRoutes(deps: FeatureDeps): Router {
     const tenantId = sessionTenant(res);
     const settings = await tenantSettings(db, tenantId);
     const params = { ...commonParams(query, settings), channel: query.channel };
-    const answer = await funnelReport(db, tenantId, params);
+    const answer = await funnelReport(db, tenantId, settings, params);
     sendReport(res, params.format, 'funnel', answer.period, answer, () => ({
       header: ['stage_id', 'name', 'sort', 'entered', 'conversion_from_previous', 'median_seconds_in_stage', 'lost'],
       rows: answer.stages.map((stage) => [stage.stage_id, stage.name, stage.sort, stage.entered, stage.conversion_from_previous, stage.median_seconds_in_stage, stage.lost.reduce((sum, lost) => sum + lost.count, 0)]),
@@ -170,7 +170,7 @@ function reportRoutes(deps: FeatureDeps): Router {
     const tenantId = sessionTenant(res);
     const settings = await tenantSettings(db, tenantId);
     const params = commonParams(query, settings);
-    const answer = await unmatchedReport(db, tenantId, params);
+    const answer = await unmatchedReport(db, tenantId, settings, params);
     sendReport(res, params.format, 'unmatched', answer.period, answer, () => ({
       header: ['date', 'total', 'unmatched'],
       rows: answer.trend.map((row) => [row.date, row.total, row.unmatched]),

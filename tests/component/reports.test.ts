@@ -54,7 +54,7 @@ const DEALS = [
   { id: 'D1', visitor: 'A', created: '2026-03-03T12:00:00Z', outcome: 'won', amount: 1000, closed: '2026-03-10T12:00:00Z', stage: '142', user: 'u1', contacts: ['c1'], method: 'visitor_id', reason: null },
   { id: 'D2', visitor: 'B', created: '2026-03-06T10:00:00Z', outcome: 'lost', amount: 2000, closed: '2026-03-09T10:00:00Z', stage: '143', user: 'u2', contacts: ['c2'], method: 'visitor_id', reason: null },
   { id: 'D3', visitor: 'C', created: '2026-03-10T09:00:00Z', outcome: 'open', amount: 700, closed: null, stage: 'contact', user: 'u1', contacts: ['c1'], method: 'visitor_id', reason: null },
-  { id: 'D4', visitor: null, created: '2026-03-12T10:00:00Z', outcome: 'won', amount: 500, closed: '2026-03-15T10:00:00Z', stage: '142', user: 'u2', contacts: ['c3'], method: 'none', reason: 'no visitor id in the deal and no contact to match by phone or e-mail' },
+  { id: 'D4', visitor: null, created: '2026-03-12T10:00:00Z', outcome: 'won', amount: 500, closed: '2026-03-15T10:00:00Z', stage: '142', user: 'u2', contacts: ['c3'], method: 'none', reason: 'no_identity' },
   { id: 'D5', visitor: null, created: '2026-03-20T10:00:00Z', outcome: 'open', amount: null, closed: null, stage: 'incoming', user: null, contacts: [], method: null, reason: null },
 ] as const;
 const STAGE_CHANGES = [
@@ -328,6 +328,7 @@ for (const backendName of testBackends()) {
     test('when the funnel is asked, then stages count deals that reached them, median stays, and losses by stage', async () => {
       const answer = await json(await get(`/api/v1/reports/funnel?${MARCH}`));
       assert.equal(answer.pipeline_id, 'p1');
+      assert.equal(answer.currency, 'RUB');
       assert.deepEqual([answer.visits, answer.leads, answer.won], [8, 5, 2]);
       assert.deepEqual(
         answer.stages.map((stage: any) => [stage.stage_id, stage.entered, stage.conversion_from_previous, stage.median_seconds_in_stage]),
@@ -373,12 +374,12 @@ for (const backendName of testBackends()) {
 
     test('when leads without a source are asked, then share, daily trend and reasons are given', async () => {
       const answer = await json(await get(`/api/v1/reports/unmatched?${MARCH}`));
-      assert.deepEqual([answer.total, answer.unmatched, answer.share], [5, 2, 0.4]);
+      assert.deepEqual([answer.total, answer.unmatched, answer.share, answer.currency], [5, 2, 0.4, 'RUB']);
       assert.equal(answer.trend.length, 31);
       assert.deepEqual(answer.trend.find((day: any) => day.date === '2026-03-12'), { date: '2026-03-12', total: 1, unmatched: 1 });
       assert.deepEqual(answer.trend.find((day: any) => day.date === '2026-03-03'), { date: '2026-03-03', total: 1, unmatched: 0 });
       assert.deepEqual(answer.reasons, [
-        { reason: 'no visitor id in the deal and no contact to match by phone or e-mail', count: 1 },
+        { reason: 'no_identity', count: 1 },
         { reason: 'not matched yet', count: 1 },
       ]);
     });

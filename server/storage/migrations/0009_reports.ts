@@ -21,8 +21,6 @@ export const m0009Reports: Migration = {
       PRIMARY KEY (tenant_id, day, source, medium, campaign)
     );
 
-    CREATE INDEX IF NOT EXISTS visitor_identities_visitor ON visitor_identities (tenant_id, visitor_id);
-
     -- The rollup of deal paths: each deal's touches (its visitor's and merged visitors' visits in
     -- the tenant's lookback before its creation) with their credit under each rule-based model, and
     -- what the deal and the settings were when they were computed; a report recomputes the deals
@@ -63,9 +61,6 @@ export const m0009Reports: Migration = {
       PRIMARY KEY (tenant_id, deal_id, visit_id)
     );
     CREATE INDEX deal_touches_created ON deal_touches (tenant_id, deal_created_at);
-
-    -- Visits of a period by channel, source, campaign and term, counted from the index alone.
-    CREATE INDEX visits_report ON visits (tenant_id, started_at) INCLUDE (site_id, channel, source, medium, campaign, term, visitor_id);
 
     -- Per visit, when the same visitor's previous visit started (any, and in the same channel):
     -- the distinct visitors of a period are then the visits whose previous one is older than it.
