@@ -27,7 +27,8 @@ try {
   console.error('widget: type errors, see above');
   process.exit(1);
 }
-fs.rmSync(out, { recursive: true, force: true });
+// Only what this script writes: tsc puts the compiled widget/shared modules (used by unit tests) into dist/widget too.
+for (const target of [amoDir, b24Dir, path.join(out, 'widget.zip')]) fs.rmSync(target, { recursive: true, force: true });
 fs.mkdirSync(path.join(amoDir, 'i18n'), { recursive: true });
 fs.mkdirSync(path.join(amoDir, 'images'), { recursive: true });
 fs.mkdirSync(b24Dir, { recursive: true });

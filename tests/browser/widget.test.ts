@@ -5,11 +5,12 @@
  *   tokens the emulator issues; the panel shows the deal enriched through the emulator.
  * - Bitrix24: the emulator's card page posts the CRM_DEAL_DETAIL_TAB call into a frame; our page
  *   renders the same panel and fits the frame through the SDK's frame messages.
- * Screenshots go to docs/images/ (the widget guide shows them).
+ * Screenshots go to docs/images/ with LF_UPDATE_SCREENSHOTS=1 (the widget guide shows them), else to a temporary directory.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { installFromWidget, startAmocrmWorld, type AmocrmWorld } from '../support/amocrmWorld.js';
@@ -22,7 +23,8 @@ import { createTestSite } from '../support/tracking.js';
 import { arrangedVisitIds, arrangeVisitsBeforeLead, nextOpenStage, recordTrackedCall, sendFormLead, sendVisitAfterLead, waitForMatch, waitForStageChange } from '../support/widgetDeal.js';
 
 const backend = testBackends()[0] ?? 'embedded';
-const imagesDir = path.join(repoRoot, 'docs/images');
+/** docs/images when LF_UPDATE_SCREENSHOTS is set (to refresh the widget guide's pictures), else a temporary directory. */
+const imagesDir = process.env.LF_UPDATE_SCREENSHOTS ? path.join(repoRoot, 'docs/images') : fs.mkdtempSync(path.join(os.tmpdir(), 'longfunnel-widget-'));
 
 /** Script errors, console errors and failed responses (the browser's own favicon request aside). */
 function pageErrors(page: Page): string[] {
@@ -117,6 +119,7 @@ describe('deal-card widget in amoCRM (host page like the deal card)', () => {
 
     fs.mkdirSync(imagesDir, { recursive: true });
     await page.locator('#widgets_block').screenshot({ path: path.join(imagesDir, 'widget-amocrm.png') });
+    assert.ok(fs.statSync(path.join(imagesDir, 'widget-amocrm.png')).size > 20_000);
     await context.close();
   });
 
@@ -201,6 +204,7 @@ describe('deal-card widget in Bitrix24 (the emulator card posting the placement 
 
     fs.mkdirSync(imagesDir, { recursive: true });
     await page.screenshot({ path: path.join(imagesDir, 'widget-bitrix24.png'), fullPage: true });
+    assert.ok(fs.statSync(path.join(imagesDir, 'widget-bitrix24.png')).size > 20_000);
     await context.close();
   });
 });
