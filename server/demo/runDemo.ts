@@ -345,6 +345,10 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
         out.progress(day, days, generator.counters);
         // Costs go in as the days pass, so ROMI is on the dashboard before the history ends.
         if (day % 5 === 0) await generator.flushCosts();
+        // Every tenth day a night: the managers stop for a few seconds, so LongFunnel's enrichment
+        // (which waits for a quiet moment, or a full batch, to read deals in bulk) takes in what they
+        // did, and the reports show it while the history goes on.
+        if (day % 10 === 0) await generator.night(4_500);
       }
       await generator.flushCosts();
       out.endProgress(generator.counters);

@@ -93,6 +93,7 @@ export class TrafficGenerator {
   private readonly queue: Scheduled[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running = 0;
+  private sleepingUntil = 0;
 
   constructor(private readonly options: GeneratorOptions) {}
 
@@ -111,6 +112,12 @@ export class TrafficGenerator {
     this.options.pace = pace;
   }
 
+  /** `quietMs` in which the CRMs' managers do nothing: scheduled deal steps wait until it is over. */
+  async night(quietMs: number): Promise<void> {
+    this.sleepingUntil = Date.now() + quietMs;
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+  }
+
   /** Deal steps still waiting. */
   pending(): number {
     return this.queue.length;
@@ -122,6 +129,7 @@ export class TrafficGenerator {
 
   private async runDue(): Promise<void> {
     const now = Date.now();
+    if (now < this.sleepingUntil) return;
     const due = this.queue.filter((item) => item.at <= now);
     if (due.length === 0) return;
     for (const item of due) this.queue.splice(this.queue.indexOf(item), 1);
