@@ -319,7 +319,8 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
         price: brand.price,
       });
     }
-    generator = new TrafficGenerator({ client, brands: trafficBrands, random, apis, logger, pace: { stepMs: [300, 2_500], allVisitsSwap: false } });
+    // A deal's steps at least a second apart: the CRMs stamp changes in whole seconds, and the card lists them in order.
+    generator = new TrafficGenerator({ client, brands: trafficBrands, random, apis, logger, pace: { stepMs: [1_100, 2_500], allVisitsSwap: false } });
     generator.restoreCostTotals(savedCosts);
     generator.start();
     status.generator = generator.counters;

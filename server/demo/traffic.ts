@@ -56,6 +56,8 @@ export interface TrafficCounters {
 
 interface Visitor {
   id: string;
+  /** Browsing right now (visits of a day run a few at once): not picked again until done. */
+  busy: boolean;
   browser: Browser & { screen: string };
   person?: Person;
   visits: number;
@@ -115,6 +117,8 @@ export class TrafficGenerator {
   /** `quietMs` in which the CRMs' managers do nothing: scheduled deal steps wait until it is over. */
   async night(quietMs: number): Promise<void> {
     this.sleepingUntil = Date.now() + quietMs;
+    // The whole plan moves by the night, so a deal's steps stay apart instead of all falling due at dawn.
+    for (const item of this.queue) item.at += quietMs;
     await new Promise((resolve) => setTimeout(resolve, quietMs));
   }
 
@@ -178,9 +182,9 @@ export class TrafficGenerator {
     this.warm.set(brand, warm);
     if (warm.length > 0 && random.chance(0.3)) {
       const visitor = warm[random.int(0, warm.length - 1)] as Visitor;
-      if (!visitor.converted) return visitor;
+      if (!visitor.converted && !visitor.busy) return visitor;
     }
-    const visitor: Visitor = { id: random.id(), browser: newBrowser(random), visits: 0, converted: false };
+    const visitor: Visitor = { id: random.id(), busy: false, browser: newBrowser(random), visits: 0, converted: false };
     warm.push(visitor);
     if (warm.length > 400) warm.shift();
     return visitor;
@@ -188,8 +192,17 @@ export class TrafficGenerator {
 
   /** One visit: landing page, a few more pages, maybe a request or a call. */
   async visit(brand: TrafficBrand): Promise<void> {
-    const { random, client } = this.options;
     const visitor = this.visitorFor(brand);
+    visitor.busy = true;
+    try {
+      await this.browse(brand, visitor);
+    } finally {
+      visitor.busy = false;
+    }
+  }
+
+  private async browse(brand: TrafficBrand, visitor: Visitor): Promise<void> {
+    const { random, client } = this.options;
     const channel = pickChannel(random);
     const query = channel.query(random, brand.searchPhrases);
     const landing = `${brand.origin}/${query ? `?${query}` : ''}`;
@@ -201,6 +214,7 @@ export class TrafficGenerator {
     const pages = random.int(0, 3);
     const probability = BASE_CONVERSION * channel.intent * (visitor.visits > 1 ? 1.8 : 1) * (pages > 0 ? 1.4 : 0.6);
     const converts = !visitor.converted && random.chance(probability);
+    if (converts) visitor.converted = true;
     const calls = converts && random.chance(0.35);
     const asksForNumber = brand.swap && (this.options.pace.allVisitsSwap || calls);
     const swap = await client.collect({ ...base, type: 'pageview', url: landing, title: 'Главная', ...(asksForNumber ? { swap: 1 as const } : {}) }, visitor.browser, brand.origin);
@@ -214,7 +228,6 @@ export class TrafficGenerator {
     }
     this.addCost(brand, channel, query);
     if (!converts) return;
-    visitor.converted = true;
     visitor.person = newPerson(random);
     if (calls) await this.call(brand, visitor, shownNumber);
     else await this.form(brand, visitor, base);
