@@ -19,6 +19,7 @@ import { DEMO_CARD_PATH, demoFeature, type DemoStatus } from './demoFeature.js';
 import type { CardPageOptions } from './amocrmCardPage.js';
 import { startDemoSite, type DemoSite } from './demoSite.js';
 import { LongfunnelClient } from './longfunnelClient.js';
+import { WON_STATUS_ID } from '../../integrations/amocrm/emulator/accounts.js';
 import { Random } from './random.js';
 import { TrafficGenerator, type AvailableApis, type TrafficBrand } from './traffic.js';
 import { consoleFor, type DemoConsole } from './demoConsole.js';
@@ -186,19 +187,25 @@ function callTrackingOf(kind: 'amocrm' | 'bitrix24'): { default_number: string; 
   };
 }
 
-/** The first amoCRM deal of a site visitor that the enrichment has filled in (its channel field written). */
+/**
+ * The amoCRM deal to show on the demo card: one of a site visitor that the enrichment has filled in
+ * (its channel field written), preferring a won one with the longest path; undefined before any.
+ */
 function firstEnrichedDeal(crms: DemoCrms): { crm: DemoCrm; dealId: string } | undefined {
   const amo: AmocrmDemo = crms.amocrm;
   const fields = amo.emulator.state.customFieldsOf(amo.account.account.id);
-  const channel = fields.find((field) => field.code === 'LF_CHANNEL');
-  const visitor = fields.find((field) => field.code === 'LF_VISITOR_ID');
-  if (!channel || !visitor) return undefined;
+  const fieldId = (code: string) => fields.find((field) => field.code === code)?.id;
+  const [channel, visitor, visits] = [fieldId('LF_CHANNEL'), fieldId('LF_VISITOR_ID'), fieldId('LF_VISITS')];
+  if (channel === undefined || visitor === undefined) return undefined;
+  let best: { id: number; score: number } | undefined;
   for (const lead of amo.emulator.state.leads.values()) {
     if (lead.accountId !== amo.account.account.id) continue;
-    const valueOf = (fieldId: number) => lead.customFieldsValues.find((item) => item.fieldId === fieldId)?.values[0]?.value;
-    if (valueOf(channel.id) && valueOf(visitor.id)) return { crm: amo, dealId: String(lead.id) };
+    const valueOf = (id: number | undefined) => lead.customFieldsValues.find((item) => item.fieldId === id)?.values[0]?.value;
+    if (!valueOf(channel) || !valueOf(visitor)) continue;
+    const score = (lead.statusId === WON_STATUS_ID ? 100 : 0) + Math.min(Number(valueOf(visits) ?? 1) || 1, 20);
+    if (!best || score > best.score) best = { id: lead.id, score };
   }
-  return undefined;
+  return best ? { crm: amo, dealId: String(best.id) } : undefined;
 }
 
 export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
