@@ -53,6 +53,8 @@ export interface Config {
     batchSize: number;
     /** How long one REST or OAuth request may take before it counts as failed. */
     requestTimeoutMs: number;
+    /** Attach each record's path as a Sales Intelligence trace (`crm.tracking.trace.add`): one more command per record. */
+    attachTrace: boolean;
   };
   /** Bearer token of the admin API; unset means the admin API answers 401 to everyone. */
   adminToken: string | undefined;
@@ -131,6 +133,7 @@ const schema = Joi.object({
   BITRIX24_REQUEST_BURST: Joi.number().integer().min(1).max(250).default(40),
   BITRIX24_BATCH_SIZE: Joi.number().integer().min(2).max(50).default(50),
   BITRIX24_REQUEST_TIMEOUT_MS: Joi.number().integer().min(500).max(120_000).default(30_000),
+  BITRIX24_ATTACH_TRACE: Joi.boolean().default(true),
   ADMIN_TOKEN: Joi.string().trim().min(16).messages({
     'string.min': '"ADMIN_TOKEN" must be at least 16 characters (openssl rand -hex 24)',
   }),
@@ -234,6 +237,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestBurst: value.BITRIX24_REQUEST_BURST,
       batchSize: value.BITRIX24_BATCH_SIZE,
       requestTimeoutMs: value.BITRIX24_REQUEST_TIMEOUT_MS,
+      attachTrace: value.BITRIX24_ATTACH_TRACE,
     }),
     adminToken: value.ADMIN_TOKEN,
     dataDir: path.resolve(value.DATA_DIR),

@@ -3,6 +3,7 @@
  * reading its webhooks, refreshing its tokens, and connections to installed accounts.
  */
 import type { CrmAdapter, CrmAdapterFactory } from '../../server/crm/crmAdapter.js';
+import { amocrmRedirectUri } from './redirectUri.js';
 import { paceOf } from '../../server/crm/requestPacer.js';
 import { accountBaseUrl } from './accountHost.js';
 import { AmocrmApi } from './amocrmApi.js';
@@ -17,9 +18,9 @@ const READ_BATCH = 250;
 
 export const createAmocrmAdapter: CrmAdapterFactory = (deps) => {
   const { config, metrics } = deps;
-  const { clientId, clientSecret, redirectUri, baseUrl } = config.amocrm;
+  const { clientId, clientSecret, baseUrl } = config.amocrm;
   const settings: AmocrmSettings | undefined =
-    clientId && clientSecret ? { clientId, clientSecret, redirectUri: redirectUri ?? `${config.publicUrl}/oauth/amocrm/callback`, baseUrl } : undefined;
+    clientId && clientSecret ? { clientId, clientSecret, redirectUri: amocrmRedirectUri(config), baseUrl } : undefined;
   const onResponse = (status: number | undefined) => metrics.crmRequests.inc({ crm: 'amocrm', status: status === undefined ? 'error' : String(status) });
   const baseUrlOf = (domain: string) => {
     const account = installAccount(domain, baseUrl);

@@ -18,6 +18,7 @@ import { errors as joseErrors, jwtVerify } from 'jose';
 import type { CrmAccount } from '../../server/crm/crmAccounts.js';
 import { AppError } from '../../server/errors.js';
 import type { FeatureDeps } from '../../server/runtime.js';
+import { amocrmRedirectUri } from './redirectUri.js';
 import type { WidgetTokenVerifier } from '../../server/widget/widgetAuth.js';
 
 const LEEWAY_SECONDS = 5;
@@ -28,10 +29,10 @@ export function audienceOf(redirectUri: string): string {
 }
 
 export function createAmocrmWidgetTokens(deps: FeatureDeps): WidgetTokenVerifier | undefined {
-  const { clientId, clientSecret, redirectUri, baseUrl } = deps.config.amocrm;
-  if (!clientId || !clientSecret || !redirectUri) return undefined;
+  const { clientId, clientSecret, baseUrl } = deps.config.amocrm;
+  if (!clientId || !clientSecret) return undefined;
   const key = new TextEncoder().encode(clientSecret);
-  const audience = audienceOf(redirectUri);
+  const audience = audienceOf(amocrmRedirectUri(deps.config));
   const scheme = baseUrl ? new URL(baseUrl).protocol : 'https:';
   return {
     crm: 'amocrm',

@@ -11,11 +11,11 @@ import { bitrix24InstallRoutes, type Bitrix24InstallDeps } from './installRoutes
 import { Bitrix24OAuthClient } from './oauthClient.js';
 import { bitrix24PlacementRoutes } from './placementRoutes.js';
 import { Bitrix24Rest } from './restClient.js';
-import { bitrix24WebhookRoutes } from './webhookRoutes.js';
+import { bitrix24WebhookRoute } from './webhookRoutes.js';
 
 export const createBitrix24Adapter: CrmAdapterFactory = (deps) => {
   const { config, metrics } = deps;
-  const { clientId, clientSecret, oauthUrl, requestsPerSecond, requestBurst, batchSize, requestTimeoutMs } = config.bitrix24;
+  const { clientId, clientSecret, oauthUrl, requestsPerSecond, requestBurst, batchSize, requestTimeoutMs, attachTrace } = config.bitrix24;
   const onResponse = (status: number | undefined) => metrics.crmRequests.inc({ crm: 'bitrix24', status: status === undefined ? 'error' : String(status) });
   const oauth = clientId && clientSecret ? new Bitrix24OAuthClient({ oauthUrl, clientId, clientSecret, timeoutMs: requestTimeoutMs, onResponse }) : undefined;
   const install: Bitrix24InstallDeps | undefined = oauth
@@ -29,8 +29,11 @@ export const createBitrix24Adapter: CrmAdapterFactory = (deps) => {
   const adapter: CrmAdapter = {
     crm: 'bitrix24',
     pace: paceOf(requestsPerSecond, requestBurst),
+    // One batch of list commands of 50 ids each: 2,500 deals a request at the default batch size.
+    claimBatch: batchSize * 50,
     requestTimeoutMs,
-    routes: (services) => [bitrix24InstallRoutes(services, install), bitrix24WebhookRoutes(services), bitrix24PlacementRoutes(services, { timeoutMs: requestTimeoutMs, onResponse })],
+    routes: (services) => [bitrix24InstallRoutes(services, install), bitrix24PlacementRoutes(services, { timeoutMs: requestTimeoutMs, onResponse })],
+    fastRoutes: (services) => [bitrix24WebhookRoute(services)],
     readWebhook: (body) => eventChanges(readBitrix24Event(body)),
     refreshTokens: async (_account, refreshToken) => {
       const { accessToken, refreshToken: next, expiresAt } = await requireOAuth().refresh(refreshToken);
@@ -46,6 +49,7 @@ export const createBitrix24Adapter: CrmAdapterFactory = (deps) => {
         webhookUrl: `${config.publicUrl}/webhooks/bitrix24`,
         placementUrl: `${config.publicUrl}/bitrix24/placement/deal`,
         batchSize,
+        attachTrace,
       });
     },
   };

@@ -9,7 +9,7 @@ import type { CrmAccess } from '../../server/crm/crmAccess.js';
 import type { CountryCode } from 'libphonenumber-js';
 import type { CreatedCrmLead, CrmConnection, CrmContact, CrmDeal, CrmEntity, CrmStage, CrmStageChange, DealFieldWrite, DealNote, NewCrmLead } from '../../server/crm/crmAdapter.js';
 import { normalizeEmail, normalizePhone } from '../../server/crm/identities.js';
-import type { SourceFieldKey } from '../../server/crm/sourceFields.js';
+import { lastNonDirect, type SourceFieldKey, type TouchVisit } from '../../server/crm/sourceFields.js';
 import { CrmError } from '../crmError.js';
 import type { FormInput } from '../formBrackets.js';
 import { apiFieldNames, userFieldDefinitions, valueFromApi, type UserFieldNames } from './bitrix24Fields.js';
@@ -45,6 +45,8 @@ export interface Bitrix24ConnectionOptions {
   placementUrl: string;
   /** Commands per batch (3.11: at most 50). */
   batchSize: number;
+  /** Attach each newly noted record's path as a Sales Intelligence trace (3.10). */
+  attachTrace?: boolean;
 }
 
 type Row = Record<string, unknown>;
@@ -95,7 +97,35 @@ function rowsOf(value: unknown): Row[] {
   return [];
 }
 
+/**
+ * A record's path as a Sales Intelligence `TRACE` (3.10: the keys the server reads): the credited
+ * (last non-direct) visit's UTM tags, time and referrer, and up to 5 earlier visits as `previous`.
+ * Page addresses are not part of a path here, so `pages` is left out. None for an empty path.
+ */
+export function traceOf(path: readonly TouchVisit[]): string | undefined {
+  const credited = lastNonDirect(path);
+  if (!credited) return undefined;
+  const visitTrace = (visit: TouchVisit) => {
+    const list: Record<string, string> = {};
+    for (const [tag, value] of [
+      ['utm_source', visit.source],
+      ['utm_medium', visit.medium],
+      ['utm_campaign', visit.campaign],
+      ['utm_content', visit.content],
+      ['utm_term', visit.term],
+    ] as const) {
+      if (value && !value.startsWith('(')) list[tag] = value;
+    }
+    return { ...(visit.referrer ? { ref: visit.referrer } : {}), tags: { ts: Math.floor(visit.startedAt.getTime() / 1000), list } };
+  };
+  const earlier = path.filter((visit) => visit !== credited).slice(-5);
+  return JSON.stringify({ ...visitTrace(credited), ...(earlier.length > 0 ? { previous: { list: earlier.map(visitTrace) } } : {}) });
+}
+
 export class Bitrix24Connection implements CrmConnection {
+  /** Set when the portal answers `crm.tracking.trace.add` with ERROR_METHOD_NOT_FOUND (no Sales Intelligence). */
+  private tracesUnavailable = false;
+
   constructor(private readonly options: Bitrix24ConnectionOptions) {}
 
   private get account(): CrmAccount {
@@ -220,22 +250,114 @@ export class Bitrix24Connection implements CrmConnection {
     return contacts;
   }
 
+  /** A write's values under this portal's field names (fields it lacks left out). */
+  private apiFields(entity: CrmEntity, values: DealFieldWrite['values']): Record<string, string> {
+    const names = apiFieldNames(this.userFields(entity));
+    const fields: Record<string, string> = {};
+    for (const [key, value] of Object.entries(values) as Array<[SourceFieldKey, string]>) {
+      const name = names.get(key);
+      if (name) fields[name] = value;
+    }
+    return fields;
+  }
+
   /** `crm.deal.update` / `crm.lead.update` of only the fields this portal has, 50 a batch; the same values twice change nothing. */
   async writeDealFields(writes: readonly DealFieldWrite[]): Promise<void> {
     const commands: Array<[string, BatchCommand]> = [];
     for (const write of writes) {
       const ref = recordRef(write.dealId);
       if (!ref) continue;
-      const names = apiFieldNames(this.userFields(ref.entity));
-      const fields: Record<string, string> = {};
-      for (const [key, value] of Object.entries(write.values) as Array<[SourceFieldKey, string]>) {
-        const name = names.get(key);
-        if (name) fields[name] = value;
-      }
+      const fields = this.apiFields(ref.entity, write.values);
       if (Object.keys(fields).length === 0) continue;
       commands.push([`w${write.dealId}`, { method: `crm.${ref.entity}.update`, params: { id: ref.id, fields, params: { REGISTER_SONET_EVENT: 'N' } } }]);
     }
     for (const part of chunks(commands, this.options.batchSize)) await this.batch(new Map(part), { repeatable: true });
+  }
+
+  /**
+   * Field writes and notes folded together: per record at most one `crm.timeline.comment.add` and
+   * one `crm.{entity}.update` carrying the source fields and — through `$result[c…]` (3.11) — the
+   * new comment's id in our note field, a record's commands always in the same batch, batches of up
+   * to 50 commands. A batch with a comment runs with `halt` (a comment posted is a comment recorded:
+   * an update whose comment failed never runs and writes a reference instead of an id), is not
+   * repeated blindly, and a comment whose update did not run gets its update again (the same
+   * values, repeatable). A record deleted meanwhile (NOT_FOUND) is left out and the commands the
+   * halt skipped run in the next batch; any other failure is thrown (the read-back of the note
+   * field keeps a retried run from commenting twice).
+   */
+  async writeEnrichment(writes: readonly DealFieldWrite[], notes: readonly DealNote[]): Promise<void> {
+    const noteOf = new Map(notes.map((note) => [note.dealId, note.text]));
+    const fieldsOf = new Map(writes.map((write) => [write.dealId, write.values]));
+    type Record_ = { dealId: string; entity: CrmEntity; id: number; fields: Record<string, string>; note: string | undefined; noteField: string | undefined; trace: string | undefined };
+    const records: Record_[] = [];
+    const pathOf = new Map(notes.map((note) => [note.dealId, note.path ?? []]));
+    for (const dealId of new Set([...fieldsOf.keys(), ...noteOf.keys()])) {
+      const ref = recordRef(dealId);
+      if (!ref) continue;
+      const fields = this.apiFields(ref.entity, fieldsOf.get(dealId) ?? {});
+      const note = noteOf.get(dealId);
+      if (Object.keys(fields).length === 0 && note === undefined) continue;
+      const trace = note !== undefined && this.options.attachTrace ? traceOf(pathOf.get(dealId) ?? []) : undefined;
+      records.push({ dealId, entity: ref.entity, id: ref.id, fields, note, noteField: this.userFields(ref.entity).note, trace });
+    }
+    const commandsOf = (record: Record_): Array<[string, BatchCommand]> => {
+      const commands: Array<[string, BatchCommand]> = [];
+      const fields: { [key: string]: FormInput } = { ...record.fields };
+      if (record.note !== undefined) {
+        commands.push([`c${record.dealId}`, { method: 'crm.timeline.comment.add', params: { fields: { ENTITY_ID: record.id, ENTITY_TYPE: record.entity, COMMENT: record.note } } }]);
+        if (record.noteField) fields[record.noteField] = `$result[c${record.dealId}]`;
+      }
+      if (Object.keys(fields).length > 0) {
+        commands.push([`w${record.dealId}`, { method: `crm.${record.entity}.update`, params: { id: record.id, fields, params: { REGISTER_SONET_EVENT: 'N' } } }]);
+      }
+      // Last, so a portal without it stops nothing of the record before it.
+      if (record.trace !== undefined && !this.tracesUnavailable) {
+        commands.push([`t${record.dealId}`, { method: 'crm.tracking.trace.add', params: { TRACE: record.trace, ENTITIES: [{ TYPE: record.entity.toUpperCase(), ID: record.id }] } }]);
+      }
+      return commands;
+    };
+    let waiting = records;
+    while (waiting.length > 0) {
+      // As many whole records as fit in one batch.
+      const part: Record_[] = [];
+      let size = 0;
+      for (const record of waiting) {
+        const needs = commandsOf(record).length;
+        if (part.length > 0 && size + needs > this.options.batchSize) break;
+        part.push(record);
+        size += needs;
+      }
+      waiting = waiting.slice(part.length);
+      const commands = new Map(part.flatMap(commandsOf));
+      if (!part.some((record) => record.note !== undefined)) {
+        await this.batch(commands, { repeatable: true });
+        continue;
+      }
+      const answer = await this.batch(commands, { repeatable: false, halt: true });
+      const repairs = new Map<string, BatchCommand>();
+      for (const record of part) {
+        const commentId = answer.results.get(`c${record.dealId}`);
+        const update = commands.get(`w${record.dealId}`);
+        if (commentId === undefined || !update || answer.results.has(`w${record.dealId}`) || answer.errors.has(`w${record.dealId}`)) continue;
+        // The comment is there and the halt stopped before its update: the same update, with the id itself.
+        const fields = { ...(update.params['fields'] as { [key: string]: FormInput }) };
+        if (record.noteField) fields[record.noteField] = String(commentId);
+        repairs.set(`w${record.dealId}`, { ...update, params: { ...update.params, fields } });
+      }
+      await this.batch(repairs, { repeatable: true });
+      const failed = [...answer.errors][0];
+      if (!failed) continue;
+      const failure = commandFailure(failed[1]);
+      const method = commands.get(failed[0])?.method ?? failed[0];
+      const traceFailed = failed[0].startsWith('t');
+      // A trace is an extra: one refused leaves its record without it; a portal without the method gets none.
+      if (traceFailed && failed[1].error === 'ERROR_METHOD_NOT_FOUND') this.tracesUnavailable = true;
+      if (!traceFailed && failure.code !== 'NOT_FOUND') throw new CrmError({ ...failure, message: `${method}: ${failure.message}` });
+      // That record is gone (or only its trace failed); what the halt skipped goes again.
+      const gone = failed[0].slice(1);
+      const skipped = part.filter((record) => record.dealId !== gone && !commandsOf(record).some(([key]) => answer.results.has(key) || answer.errors.has(key) || repairs.has(key)));
+      waiting = [...skipped, ...waiting];
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { Feature } from '../runtime.js';
 import { CALL_DEALS_QUEUE, callDealWorker } from './callDeals.js';
 import { callTrackingRoutes } from './callTrackingRoutes.js';
+import { zadarmaRoutes } from './zadarmaRoutes.js';
 
 /** Call and e-mail tracking: numbers and addresses per site, the calls and e-mails APIs, and each call's CRM deal. */
 export const callTrackingFeature: Feature = {
@@ -17,7 +18,7 @@ export const callTrackingFeature: Feature = {
         return rows.map((row) => ({ site: row.site_id, poolSize: row.pool_size, peakWanted: row.peak_wanted }));
       },
     });
-    return [callTrackingRoutes(deps)];
+    return [callTrackingRoutes(deps), zadarmaRoutes(deps)];
   },
   workers: (deps) => [{ queue: CALL_DEALS_QUEUE, handler: callDealWorker(deps) as never }],
 };

@@ -13,7 +13,7 @@ import type { FeatureDeps } from '../runtime.js';
 import { authenticatedTenant, requireTenantKey } from '../tenants/tenantApiKeys.js';
 import { trackerTag } from '../tracking/sites/siteStore.js';
 import type { Queryable } from '../storage/database.js';
-import { callJson, recordCall } from './calls.js';
+import { callJson, recordCall, type CallReport, type RecordedCall } from './calls.js';
 import { scheduleCallDeal } from './callDeals.js';
 import { addressOf, emailJson, recordEmail } from './emails.js';
 import { releaseEndedLeases } from './leases.js';
@@ -91,6 +91,20 @@ function leadTrackingJson(state: LeadTrackingState, tag: string) {
   };
 }
 
+/** Stores and matches a call from any telephony format, counts it, and queues its CRM deal when it is new. */
+export async function receiveCall(deps: FeatureDeps, tenantId: string, report: CallReport): Promise<RecordedCall> {
+  const recorded = await recordCall(deps.db, tenantId, report, { graceMs: deps.config.numberLeaseGraceMs, identityKey: deps.identityKey });
+  const { call, created } = recorded;
+  deps.metrics.callsReceived.inc({ outcome: created ? (call.matchReason ?? 'matched') : 'repeated' });
+  if (created) {
+    // Stored first: a queue outage leaves the call matched, only its CRM deal waits for a repeat of this request.
+    await scheduleCallDeal(deps, tenantId, call).catch((error: unknown) =>
+      deps.logger.warn('call stored, but settling its CRM deal could not be queued', { tenant: tenantId, error: String(error) }),
+    );
+  }
+  return recorded;
+}
+
 export function callTrackingRoutes(deps: FeatureDeps): Router {
   const router = Router();
   const admin = requireAdmin(deps.config.adminToken);
@@ -126,26 +140,14 @@ export function callTrackingRoutes(deps: FeatureDeps): Router {
       callSchema,
       req.body,
     );
-    const { call, created } = await recordCall(
-      deps.db,
-      tenantId,
-      {
-        callId: value.call_id,
-        trackingNumber: value.tracking_number,
-        callerNumber: value.caller_number,
-        startedAt: value.started_at,
-        durationSeconds: value.duration_seconds,
-        recordingUrl: value.recording_url ?? null,
-      },
-      { graceMs: deps.config.numberLeaseGraceMs, identityKey: deps.identityKey },
-    );
-    deps.metrics.callsReceived.inc({ outcome: created ? (call.matchReason ?? 'matched') : 'repeated' });
-    if (created) {
-      // Stored first: a queue outage leaves the call matched, only its CRM deal waits for a repeat of this request.
-      await scheduleCallDeal(deps, tenantId, call).catch((error: unknown) =>
-        deps.logger.warn('call stored, but settling its CRM deal could not be queued', { tenant: tenantId, error: String(error) }),
-      );
-    }
+    const { call } = await receiveCall(deps, tenantId, {
+      callId: value.call_id,
+      trackingNumber: value.tracking_number,
+      callerNumber: value.caller_number,
+      startedAt: value.started_at,
+      durationSeconds: value.duration_seconds,
+      recordingUrl: value.recording_url ?? null,
+    });
     res.status(200).json({ call: callJson(call) });
   });
 

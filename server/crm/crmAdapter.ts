@@ -6,11 +6,12 @@
  */
 import type { Router } from 'express';
 import type { CountryCode } from 'libphonenumber-js';
+import type { FastRoute } from '../http/fastRoutes.js';
 import type { FeatureDeps } from '../runtime.js';
 import type { CrmAccount, CrmAccountStore } from './crmAccounts.js';
 import type { CrmAccess } from './crmAccess.js';
 import type { Pace } from './requestPacer.js';
-import type { SourceFieldKey } from './sourceFields.js';
+import type { SourceFieldKey, TouchVisit } from './sourceFields.js';
 
 export type CrmKind = 'amocrm' | 'bitrix24';
 
@@ -111,6 +112,8 @@ export interface DealFieldWrite {
 export interface DealNote {
   dealId: string;
   text: string;
+  /** The visits the note sums up, oldest first (a CRM may attach them to the record as well). */
+  path?: readonly TouchVisit[];
 }
 
 /**
@@ -173,6 +176,12 @@ export interface CrmConnection {
    * (amoCRM: the unsorted lead's `metadata.visitor_uid`). Optional: a CRM without them leaves it out.
    */
   visitorIdsOfIncoming?(dealIds: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * Field writes and notes together, in as few requests as the CRM allows (Bitrix24: a deal's note
+   * and its field write in one batch, the note's id written with the fields). Same guarantees as
+   * `writeDealFields` then `addDealNotes`. Optional: without it, enrichment calls those two.
+   */
+  writeEnrichment?(writes: readonly DealFieldWrite[], notes: readonly DealNote[]): Promise<void>;
   /** Whether our note is already on these deals (read-back after a write whose outcome is unknown). */
   dealsWithOurNote(dealIds: readonly string[]): Promise<Set<string>>;
   listStages(): Promise<CrmStage[]>;
@@ -198,7 +207,10 @@ export interface CrmServices {
   deps: FeatureDeps;
   accounts: CrmAccountStore;
   access: CrmAccess;
-  /** Persists a webhook body for the account and enqueues its processing. */
+  /**
+   * Persists a webhook body for the account (resolves once committed; concurrent bodies share one
+   * commit) and makes sure an inbox job will read it.
+   */
   receiveWebhook(account: CrmAccount, body: string): Promise<void>;
   /** Enqueues the slow install steps (fields, webhook, stages, history import). */
   scheduleSetUp(account: CrmAccount): Promise<void>;
@@ -208,10 +220,14 @@ export interface CrmAdapter {
   readonly crm: CrmKind;
   /** Spacing of requests to one account (and the burst its limit allows), from the CRM's rate limit and its configuration. */
   readonly pace: Pace;
+  /** Deals claimed for one enrichment batch: what one bulk read returns (default 250). */
+  readonly claimBatch?: number;
   /** How long one request may take; a write whose answer never came is read back after twice this. */
   readonly requestTimeoutMs: number;
   /** The CRM's routes: install callback, webhooks, uninstall. */
   routes(services: CrmServices): Router[];
+  /** Hot routes served before Express (a CRM that POSTs one event per request: Bitrix24). */
+  fastRoutes?(services: CrmServices): FastRoute[];
   /** Reads a stored webhook body; a body that cannot be read throws (it was checked on receipt). */
   readWebhook(body: string): CrmChanges;
   refreshTokens(account: CrmAccount, refreshToken: string): Promise<CrmTokens>;

@@ -11,6 +11,7 @@
  */
 import type { Redis } from 'ioredis';
 import { PermanentJobError, type Job } from '../queue/jobQueue.js';
+import { GroupCommitter } from '../storage/groupCommit.js';
 import type { Feature, FeatureDeps, WorkerRegistration } from '../runtime.js';
 import { AccountUnavailableError, CrmAccess } from './crmAccess.js';
 import { CrmAccountStore, type CrmAccount } from './crmAccounts.js';
@@ -28,7 +29,7 @@ export const CRM_QUEUES = { inbox: 'crm-inbox', enrich: 'crm-enrich', setup: 'cr
 const INBOX_BATCH = 500;
 /** Webhooks of one tenant arriving within this window share one inbox job, which runs when it closes. */
 const INBOX_WINDOW_MS = 200;
-/** Deals per claimed batch: one bulk read (amoCRM lists up to 250 per page). */
+/** Deals per claimed batch unless the adapter says otherwise: one bulk read (amoCRM lists up to 250 per page). */
 const CLAIM_BATCH = 250;
 /** A claim lapses after this long without being finished (the flush died). */
 const CLAIM_LEASE_MS = 10 * 60_000;
@@ -69,6 +70,10 @@ function runtimeFor(deps: FeatureDeps, factories: readonly CrmAdapterFactory[]):
   const existing = runtimes.get(deps);
   if (existing) return existing;
   const adapters = new Map(factories.map((factory) => factory(deps)).map((adapter) => [adapter.crm, adapter]));
+  if (!deps.redis && deps.db.kind === 'postgres') {
+    // Several processes may share this database; each would spend the whole CRM rate limit on its own.
+    deps.logger.warn('CRM requests are paced per process because REDIS_URL is not set: run one worker process, or set REDIS_URL so workers share each CRM account\'s rate limit');
+  }
   const adapterOf = (crm: CrmKind) => {
     const adapter = adapters.get(crm);
     if (!adapter) throw new Error(`No ${crm} adapter in this build`);
@@ -94,18 +99,52 @@ function runtimeFor(deps: FeatureDeps, factories: readonly CrmAdapterFactory[]):
   // One inbox job per tenant per window: a burst of webhooks is read in one transaction by one job
   // (each job reads every waiting body of its tenant), not one job per body. The job runs once its
   // window has closed, so no body of the window can come after it (a finished job's id stays taken).
+  // The window whose job this process last queued, per tenant: the bodies after the first of a
+  // window need no queue call at all (the job's id is taken already).
+  const queuedWindow = new Map<string, string>();
   const scheduleInbox = async (tenantId: string, inboxId: string, jobKey?: string) => {
     const key = jobKey ?? `w${Math.floor(Date.now() / INBOX_WINDOW_MS)}`;
+    if (jobKey === undefined && queuedWindow.get(tenantId) === key) return;
     await deps.queue.add<InboxJob>(CRM_QUEUES.inbox, 'webhook', { tenantId, inboxId }, { jobId: `inbox-${tenantId}-${key}`, delayMs: INBOX_WINDOW_MS });
+    if (jobKey === undefined) {
+      if (queuedWindow.size > 10_000) queuedWindow.clear();
+      queuedWindow.set(tenantId, key);
+    }
   };
+  // Webhook bodies arriving together share one INSERT and one commit (Bitrix24 POSTs one event per
+  // request, thousands at once after a bulk change), and each tenant of a commit gets one inbox job
+  // request, not one per body. A body is answered for once it is committed: an inbox job that could
+  // not be queued is made up for by the sweep, which reads bodies left unread.
+  const inbox = new GroupCommitter<{ tenantId: string; body: string }>(
+    async (items) => {
+      const stored = await deps.db.query<{ tenant_id: string; id: string }>(
+        'INSERT INTO crm_inbox (tenant_id, body) SELECT * FROM unnest($1::text[], $2::text[]) RETURNING tenant_id, id::text AS id',
+        [items.map((item) => item.tenantId), items.map((item) => item.body)],
+      );
+      const firstOf = new Map<string, string>();
+      for (const row of stored.rows) if (!firstOf.has(row.tenant_id)) firstOf.set(row.tenant_id, row.id);
+      for (const [tenantId, inboxId] of firstOf) {
+        await scheduleInbox(tenantId, inboxId).catch((error: unknown) =>
+          deps.logger.warn('webhook bodies stored but no inbox job queued; the CRM sweep will read them', { tenant: tenantId, error: String(error) }),
+        );
+      }
+    },
+    {
+      maxBatch: 1_000,
+      // Few, large commits: a burst is thousands of POSTs, each waiting only for its own commit, and
+      // every commit is a round trip. The embedded database has one connection anyway, and its
+      // commits run on the event loop: the pause is what lets a burst's POSTs be read meanwhile.
+      maxInFlight: deps.db.kind === 'postgres' ? 2 : 1,
+      lingerMs: deps.db.kind === 'postgres' ? 5 : 2,
+      onBatch: (size) => deps.metrics.crmInboxBatchSize.observe(size),
+    },
+  );
   const services: CrmServices = {
     deps,
     accounts,
     access,
     async receiveWebhook(account, body) {
-      const stored = await deps.db.query<{ id: string }>('INSERT INTO crm_inbox (tenant_id, body) VALUES ($1, $2) RETURNING id', [account.tenantId, body]);
-      const inboxId = String(stored.rows[0]?.id);
-      await scheduleInbox(account.tenantId, inboxId);
+      await inbox.submit({ tenantId: account.tenantId, body });
     },
     async scheduleSetUp(account) {
       await deps.queue.add<TenantJob>(CRM_QUEUES.setup, 'set-up', { tenantId: account.tenantId }, { jobId: `setup-${account.tenantId}-${Date.now()}` });
@@ -183,7 +222,8 @@ async function processInbox(runtime: CrmRuntime, job: Job<InboxJob>): Promise<vo
     'SELECT id::text AS id FROM crm_inbox WHERE tenant_id = $1 AND processed_at IS NULL ORDER BY id LIMIT 1',
     [account.tenantId],
   );
-  if (left.rows[0]) await runtime.scheduleInbox(account.tenantId, left.rows[0].id, `after-${left.rows[0].id}-${Date.now()}`);
+  // One such job per window, whichever jobs of the window found bodies left (it runs after the window).
+  if (left.rows[0]) await runtime.scheduleInbox(account.tenantId, left.rows[0].id, `after-w${Math.floor(Date.now() / INBOX_WINDOW_MS)}`);
 }
 
 async function flush(runtime: CrmRuntime, job: Job<TenantJob>): Promise<void> {
@@ -201,7 +241,7 @@ async function flush(runtime: CrmRuntime, job: Job<TenantJob>): Promise<void> {
   let failure: unknown;
   const lane = async () => {
     while (failure === undefined) {
-      const claim = await claimDeals(deps.db, account.tenantId, CLAIM_BATCH, CLAIM_LEASE_MS, deps.config.enrichmentDelayMs);
+      const claim = await claimDeals(deps.db, account.tenantId, adapter.claimBatch ?? CLAIM_BATCH, CLAIM_LEASE_MS, deps.config.enrichmentDelayMs);
       if (claim.dealIds.length === 0) {
         // Deals still arriving, or in another lane's hands: stay until none waits at all.
         if (!(await anyUnclaimed(deps.db, account.tenantId))) return;
@@ -343,6 +383,10 @@ export function crmFeature(factories: readonly CrmAdapterFactory[]): Feature {
     routers: (deps) => {
       const runtime = runtimeFor(deps, factories);
       return [...runtime.adapters.values()].flatMap((adapter) => adapter.routes(runtime.services));
+    },
+    fastRoutes: (deps) => {
+      const runtime = runtimeFor(deps, factories);
+      return [...runtime.adapters.values()].flatMap((adapter) => adapter.fastRoutes?.(runtime.services) ?? []);
     },
     workers: (deps): WorkerRegistration[] => {
       const runtime = runtimeFor(deps, factories);

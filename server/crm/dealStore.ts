@@ -201,27 +201,60 @@ export async function markDealsDeleted(db: Queryable, tenantId: string, dealIds:
   await db.query('UPDATE deals SET deleted = true, updated_at = now() WHERE tenant_id = $1 AND id = ANY($2::text[])', [tenantId, dealIds]);
 }
 
-/** Records stage changes once each, whether they came by webhook, by history import, or both. */
+/**
+ * A move seen by a webhook (or by reading the deal) and the CRM's history row of the same move may
+ * carry times a little apart (Bitrix24: the deal's MOVED_TIME and the history's CREATED_TIME); within
+ * this window, the same deal entering the same stage is one move.
+ */
+export const SAME_MOVE_WINDOW_MS = 60_000;
+
+/**
+ * Records stage changes once each, whether they came by webhook, by history import, or both. The
+ * CRM's history wins: a history row replaces the webhook-seen row of the same move (same deal and
+ * stage, times within SAME_MOVE_WINDOW_MS — its from-stage may be wrong, as a deal read after two
+ * quick moves shows only the last), and a webhook-seen move the history already has is not added.
+ * Returns the rows added (or, for history, made history).
+ */
 export async function saveStageChanges(db: Queryable, tenantId: string, changes: readonly CrmStageChange[], origin: 'webhook' | 'history'): Promise<number> {
   if (changes.length === 0) return 0;
+  // One row per key in one statement (ON CONFLICT DO UPDATE may not meet a row twice).
+  const unique = [...new Map(changes.map((change) => [`${change.dealId}|${change.at.toISOString()}|${change.toStageId}`, change])).values()];
+  const rows = JSON.stringify(
+    unique.map((change) => ({
+      deal_id: change.dealId,
+      pipeline_id: change.pipelineId,
+      from_stage_id: change.fromStageId,
+      to_stage_id: change.toStageId,
+      at: change.at.toISOString(),
+    })),
+  );
+  const input = 'jsonb_to_recordset($2::jsonb) AS c(deal_id text, pipeline_id text, from_stage_id text, to_stage_id text, at timestamptz)';
+  const sameMove = (row: string) =>
+    `${row}.tenant_id = $1 AND ${row}.deal_id = c.deal_id AND ${row}.to_stage_id = c.to_stage_id
+     AND ${row}.at BETWEEN c.at - ($3::int * interval '1 millisecond') AND c.at + ($3::int * interval '1 millisecond')`;
+  if (origin === 'webhook') {
+    const result = await db.query(
+      `INSERT INTO stage_changes (tenant_id, deal_id, pipeline_id, from_stage_id, to_stage_id, at, origin)
+       SELECT $1, c.deal_id, c.pipeline_id, c.from_stage_id, c.to_stage_id, c.at, 'webhook' FROM ${input}
+       WHERE NOT EXISTS (SELECT 1 FROM stage_changes h WHERE h.origin = 'history' AND ${sameMove('h')})
+       ON CONFLICT (tenant_id, deal_id, at, to_stage_id) DO NOTHING`,
+      [tenantId, rows, SAME_MOVE_WINDOW_MS],
+    );
+    return result.rowCount;
+  }
   const result = await db.query(
     `INSERT INTO stage_changes (tenant_id, deal_id, pipeline_id, from_stage_id, to_stage_id, at, origin)
-     SELECT $1, c.deal_id, c.pipeline_id, c.from_stage_id, c.to_stage_id, c.at, $3
-     FROM jsonb_to_recordset($2::jsonb) AS c(deal_id text, pipeline_id text, from_stage_id text, to_stage_id text, at timestamptz)
-     ON CONFLICT (tenant_id, deal_id, at, to_stage_id) DO NOTHING`,
-    [
-      tenantId,
-      JSON.stringify(
-        changes.map((change) => ({
-          deal_id: change.dealId,
-          pipeline_id: change.pipelineId,
-          from_stage_id: change.fromStageId,
-          to_stage_id: change.toStageId,
-          at: change.at.toISOString(),
-        })),
-      ),
-      origin,
-    ],
+     SELECT $1, c.deal_id, c.pipeline_id, c.from_stage_id, c.to_stage_id, c.at, 'history' FROM ${input}
+     ON CONFLICT (tenant_id, deal_id, at, to_stage_id) DO UPDATE SET pipeline_id = EXCLUDED.pipeline_id, from_stage_id = EXCLUDED.from_stage_id, origin = 'history'
+     WHERE stage_changes.origin = 'webhook'`,
+    [tenantId, rows],
+  );
+  // Then the webhook-seen rows of moves the history now holds (a crash in between leaves both until the next import).
+  await db.query(
+    `DELETE FROM stage_changes w USING ${input}
+     WHERE w.origin = 'webhook' AND ${sameMove('w')}
+       AND EXISTS (SELECT 1 FROM stage_changes h WHERE h.tenant_id = $1 AND h.origin = 'history' AND h.deal_id = c.deal_id AND h.to_stage_id = c.to_stage_id AND h.at = c.at)`,
+    [tenantId, rows, SAME_MOVE_WINDOW_MS],
   );
   return result.rowCount;
 }

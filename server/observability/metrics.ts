@@ -116,6 +116,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly crmInboxBatchSize = new Histogram({
+    name: 'longfunnel_crm_inbox_commit_batch_size',
+    help: 'CRM webhook bodies written per database transaction (group commit)',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+    registers: [this.registry],
+  });
   readonly collectBatchSize = new Histogram({
     name: 'longfunnel_collect_commit_batch_size',
     help: 'Tracker hits written per database transaction (group commit)',

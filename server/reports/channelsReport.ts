@@ -7,7 +7,7 @@ import { channelGroupOf } from '../tracking/classification/index.js';
 import type { Database } from '../storage/database.js';
 import type { TenantSettings } from '../tenants/tenantSettings.js';
 import { costFactor, roundMoney } from './costStore.js';
-import { creditedDeals, NO_SOURCE, NOT_SET, refreshVisitMarks, reportQuery, SqlParams } from './dealCredits.js';
+import { creditedDeals, creditedDealsSql, dealPathsStale, NO_SOURCE, NOT_SET, refreshDealPaths, refreshVisitMarks, reportQuery, SqlParams } from './dealCredits.js';
 import type { ChannelGroupBy, CommonParams } from './reportParams.js';
 
 export interface ChannelKey {
@@ -109,28 +109,40 @@ export async function channelsReport(db: Database, tenantId: string, settings: T
   const scope = { tenantId, period: params.period, siteId: params.siteId, pipelineId: params.pipelineId, lookbackDays: params.lookbackDays };
   const drillEntries = Object.entries(params.drill).filter((entry): entry is [string, string] => entry[1] !== undefined);
 
-  // Attributed measures.
-  // Visit marks are brought up to date while the deal paths are.
+  // Attributed measures. Under a rule-based model the query runs while the rollup is checked, and
+  // again after refreshing it only when a deal of the period changed; Markov needs fresh paths first.
   const byMarks = params.group === 'channel' && !params.siteId && drillEntries.length === 0;
   const marksReady = byMarks ? refreshVisitMarks(db, tenantId) : Promise.resolve(0);
-  const [{ ctes, params: p }] = await Promise.all([creditedDeals(db, scope, params.model, { halfLifeDays: params.halfLifeDays, level: params.level }), marksReady]);
-  const keyExpr: Record<string, string> = {
-    channel: `COALESCE(c.channel, '${NO_SOURCE}')`,
-    source: `COALESCE(c.source, '${NO_SOURCE}')`,
-    campaign: `COALESCE(c.campaign, '${NOT_SET}')`,
-    term: `COALESCE(c.term, '${NOT_SET}')`,
+  const runAttributed = ({ ctes, params: p }: { ctes: string; params: SqlParams }) => {
+    const keyExpr: Record<string, string> = {
+      channel: `COALESCE(c.channel, '${NO_SOURCE}')`,
+      source: `COALESCE(c.source, '${NO_SOURCE}')`,
+      campaign: `COALESCE(c.campaign, '${NOT_SET}')`,
+      term: `COALESCE(c.term, '${NOT_SET}')`,
+    };
+    const where = drillEntries.map(([column, value]) => `${keyExpr[column]} = ${p.add(value)}`);
+    return reportQuery<Record<string, string> & { leads: number; deals: number; won: number; revenue: number }>(
+      db,
+      `WITH ${ctes}
+       SELECT ${columns.map((column) => `${keyExpr[column]} AS ${column}`).join(', ')},
+         sum(COALESCE(c.credit, 1))::float8 AS leads, sum(COALESCE(c.credit, 1) * d.is_deal)::float8 AS deals,
+         sum(COALESCE(c.credit, 1) * d.is_won)::float8 AS won, sum(COALESCE(c.credit, 1) * d.revenue)::float8 AS revenue
+       FROM d LEFT JOIN c ON c.deal_id = d.id
+       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+       GROUP BY ${columns.map((_, index) => index + 1).join(', ')}`,
+      p.values,
+    );
   };
-  const where = drillEntries.map(([column, value]) => `${keyExpr[column]} = ${p.add(value)}`);
-  const attributedQuery = reportQuery<Record<string, string> & { leads: number; deals: number; won: number; revenue: number }>(db,
-    `WITH ${ctes}
-     SELECT ${columns.map((column) => `${keyExpr[column]} AS ${column}`).join(', ')},
-       sum(COALESCE(c.credit, 1))::float8 AS leads, sum(COALESCE(c.credit, 1) * d.is_deal)::float8 AS deals,
-       sum(COALESCE(c.credit, 1) * d.is_won)::float8 AS won, sum(COALESCE(c.credit, 1) * d.revenue)::float8 AS revenue
-     FROM d LEFT JOIN c ON c.deal_id = d.id
-     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-     GROUP BY ${columns.map((_, index) => index + 1).join(', ')}`,
-    p.values,
-  );
+  const pathSettings = { lookbackDays: params.lookbackDays, halfLifeDays: params.halfLifeDays };
+  const attributedQuery = (async () => {
+    if (params.model === 'markov') return runAttributed(await creditedDeals(db, scope, params.model, { halfLifeDays: params.halfLifeDays, level: params.level }));
+    const [stale, attempt] = await Promise.all([dealPathsStale(db, tenantId, params.period, pathSettings), runAttributed(creditedDealsSql(scope, params.model, pathSettings))]);
+    if (!stale) return attempt;
+    await refreshDealPaths(db, tenantId, params.period, pathSettings);
+    return runAttributed(creditedDealsSql(scope, params.model, pathSettings));
+  })();
+  // Awaited below with the others; until then a failure must not count as unhandled.
+  attributedQuery.catch(() => undefined);
 
   // Visits and visitors, counted directly.
   const v = new SqlParams();
@@ -146,6 +158,7 @@ export async function channelsReport(db: Database, tenantId: string, settings: T
   let visitsQuery: Promise<{ rows: Array<Record<string, unknown> & { visits: number; visitors: number }> }>;
   let visitTotalsQuery: Promise<{ rows: Array<{ visits: number; visitors: number }> }>;
   if (byMarks) {
+    await marksReady;
     const m = new SqlParams();
     const start = m.add(params.period.start.toISOString());
     const marked = reportQuery<{ channel: string; visits: number; visitors: number; first_visits: number }>(

@@ -106,11 +106,14 @@ export interface PathSettings {
  * (its visitor and every visitor that is the same person, as enrichment groups them:
  * `mergedVisitorGroups`). Returns how many deals were recomputed.
  */
-export async function refreshDealPaths(db: Database, tenantId: string, period: Period, settings: PathSettings): Promise<number> {
-  const staleSql = `SELECT d.id FROM deals d LEFT JOIN deal_paths p ON p.tenant_id = d.tenant_id AND p.deal_id = d.id
+/** The period's deals whose rollup is missing or out of date ($1 tenant, $2-$3 period, $4 lookback, $5 half-life). */
+const staleDealsSql = `SELECT d.id FROM deals d LEFT JOIN deal_paths p ON p.tenant_id = d.tenant_id AND p.deal_id = d.id
      WHERE d.tenant_id = $1 AND NOT d.deleted AND d.created_at >= $2 AND d.created_at < $3
        AND (p.deal_id IS NULL OR p.visitor_id IS DISTINCT FROM d.visitor_id OR p.deal_created_at <> d.created_at
          OR p.enriched_at IS DISTINCT FROM d.enriched_at OR p.lookback_days <> $4 OR p.half_life_days <> $5)`;
+
+export async function refreshDealPaths(db: Database, tenantId: string, period: Period, settings: PathSettings): Promise<number> {
+  const staleSql = staleDealsSql;
   const staleParams = [tenantId, period.start.toISOString(), period.end.toISOString(), settings.lookbackDays, settings.halfLifeDays];
   const first = await db.query<{ id: string }>(staleSql, staleParams);
   if (first.rows.length === 0) return 0;
@@ -336,8 +339,30 @@ export async function creditedDeals(
 ): Promise<{ ctes: string; params: SqlParams }> {
   await refreshDealPaths(db, scope.tenantId, scope.period, { lookbackDays: scope.lookbackDays, halfLifeDays: options.halfLifeDays });
   const markov = model === 'markov' ? await markovForScope(db, scope, options.level) : undefined;
+  return creditedDealsSql(scope, model, { halfLifeDays: options.halfLifeDays, ...(markov ? { markov } : {}) });
+}
+
+/** The `WITH d, t, c` prefix over the rollup as it is (no refresh; Markov's effects given). */
+export function creditedDealsSql(scope: DealScope, model: AttributionModel, options: { halfLifeDays: number; markov?: MarkovCredit }): { ctes: string; params: SqlParams } {
   const p = new SqlParams();
-  const credit = creditCte(model, p, { halfLifeDays: options.halfLifeDays, siteFiltered: Boolean(scope.siteId), ...(markov ? { markov } : {}) });
+  const credit = creditCte(model, p, { halfLifeDays: options.halfLifeDays, siteFiltered: Boolean(scope.siteId), ...(options.markov ? { markov: options.markov } : {}) });
   const ctes = [dealsCte(scope, p), touchesCtes(scope, p), credit].join(',\n');
   return { ctes, params: p };
+}
+
+/**
+ * Whether any deal of the period needs its path (re)computed: a report under a rule-based model
+ * runs its query while this is checked, and runs it again after `refreshDealPaths` only if so.
+ */
+export async function dealPathsStale(db: Database, tenantId: string, period: Period, settings: PathSettings): Promise<boolean> {
+  // Counted rather than LIMIT 1: with a limit PostgreSQL picks a nested loop that, when nothing is
+  // stale, walks every deal of the period one index probe at a time.
+  const { rows } = await reportQuery<{ stale: number }>(db, `SELECT count(*)::int AS stale FROM (${staleDealsSql}) s`, [
+    tenantId,
+    period.start.toISOString(),
+    period.end.toISOString(),
+    settings.lookbackDays,
+    settings.halfLifeDays,
+  ]);
+  return Number(rows[0]?.stale ?? 0) > 0;
 }

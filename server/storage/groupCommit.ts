@@ -13,6 +13,12 @@ export interface GroupCommitOptions {
   onBatch?: (size: number) => void;
   /** Items waiting at most; past it `submit` fails at once (the database is not keeping up). */
   maxPending?: number;
+  /**
+   * Milliseconds a commit waits for more items before it starts (default 0: one turn of the event
+   * loop). For an in-process database, whose work runs on the event loop itself: nothing arrives
+   * while it commits, so without a pause every item of a burst would get a commit of its own.
+   */
+  lingerMs?: number;
 }
 
 export class GroupCommitOverloadedError extends Error {
@@ -29,6 +35,7 @@ export class GroupCommitter<Item> {
   private readonly maxInFlight: number;
   private readonly onBatch: (size: number) => void;
   private readonly maxPending: number;
+  private readonly lingerMs: number;
 
   constructor(
     private readonly commit: (items: Item[]) => Promise<void>,
@@ -38,6 +45,7 @@ export class GroupCommitter<Item> {
     this.maxInFlight = options.maxInFlight ?? 1;
     this.onBatch = options.onBatch ?? (() => undefined);
     this.maxPending = options.maxPending ?? 20_000;
+    this.lingerMs = options.lingerMs ?? 0;
   }
 
   /** Resolves once the item is committed; rejects when it could not be. */
@@ -74,7 +82,8 @@ export class GroupCommitter<Item> {
       while (this.pending.length > 0) {
         // One turn of the event loop first: requests already received get parsed and join this batch
         // (an in-process database like PGlite would otherwise commit before they are even read).
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.lingerMs > 0) await new Promise<void>((resolve) => setTimeout(resolve, this.lingerMs));
+        else await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.pending.splice(0, this.maxBatch);
         if (batch.length === 0) break;
         await this.commitBatch(batch);

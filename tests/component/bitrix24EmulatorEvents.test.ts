@@ -1,5 +1,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createManualClock } from '../../integrations/amocrm/emulator/clock.js';
 import { startBitrix24Emulator, type Bitrix24Emulator, type EmulatedPortal } from '../../integrations/bitrix24/emulator/server.js';
 import type { App } from '../../integrations/bitrix24/emulator/state.js';
@@ -187,6 +189,55 @@ describe('Bitrix24 emulator install flow and events (bitrix24.md 1.2-1.5, 2.1-2.
       assert.equal(receiver.received.length, 2);
     } finally {
       await faulty.close();
+    }
+  });
+
+  test('when the handler is slow, then each POST has eventTimeoutMs from its connection, at most eventConcurrency are in flight, and a timed-out event is not sent again', async () => {
+    // §2.2: no retries; handler timeout and concurrency [UNCONFIRMED], options. A handler answering
+    // the first 4 POSTs after 400 ms and later ones at once, with a 250 ms budget and 2 at a time.
+    let inFlight = 0;
+    let mostInFlight = 0;
+    let seen = 0;
+    const slow = http.createServer((request, response) => {
+      seen += 1;
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      const delayMs = seen <= 4 ? 400 : 0;
+      let done = false;
+      const leave = () => {
+        if (!done) inFlight -= 1;
+        done = true;
+      };
+      request.resume();
+      request.on('end', () =>
+        setTimeout(() => {
+          if (!response.destroyed) response.end('{}');
+          leave();
+        }, delayMs),
+      );
+      // A POST the emulator gave up on leaves when its connection closes.
+      response.on('close', leave);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+    const paced = await startBitrix24Emulator({ clock, eventTimeoutMs: 250, eventConcurrency: 2 });
+    try {
+      paced.setupPortal({ name: 'acme' });
+      const pacedApp = paced.createApp('acme', { installUrl: `${receiver.url}/i`, withUi: false });
+      await paced.installApp('acme', pacedApp.clientId);
+      const pacedAuth = paced.issueTokens('acme', pacedApp.clientId).access_token;
+      await restCall(`${paced.url}/_portals/acme/rest/`, 'event.bind', { auth: pacedAuth, event: 'ONCRMDEALADD', handler: `${slowUrl}/h` });
+      for (let index = 0; index < 10; index += 1) paced.createDeal('acme', {});
+      await paced.events.settle();
+      const outcomes = paced.events.attempts.filter((attempt) => attempt.event === 'ONCRMDEALADD').map((attempt) => attempt.outcome);
+      assert.equal(outcomes.length, 10, 'one attempt per event, none repeated');
+      assert.equal(outcomes.filter((outcome) => outcome === 'timeout').length, 4, 'the 4 slow answers timed out');
+      assert.equal(outcomes.filter((outcome) => outcome === 200).length, 6, 'the later POSTs had their own 250 ms, not what was left after waiting their turn');
+      assert.equal(mostInFlight, 2);
+      assert.equal(seen, 10);
+    } finally {
+      await paced.close();
+      await new Promise((resolve) => slow.close(resolve));
     }
   });
 

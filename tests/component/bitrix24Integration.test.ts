@@ -141,9 +141,9 @@ for (const backendName of testBackends()) {
       const outcome = await db().query<{ outcome: string }>('SELECT outcome FROM deals WHERE tenant_id = $1 AND id = $2', [tenantId, String(dealId)]);
       assert.equal(outcome.rows[0]?.outcome, 'won');
 
-      // Our writes (fields, note marker) came back as ONCRMDEALUPDATE and were read without writing again.
+      // Our write (source fields and the note's id in one update) came back as ONCRMDEALUPDATE and was read without writing again.
       const ownUpdates = world.emulator.events.attempts.filter((attempt) => attempt.event === 'ONCRMDEALUPDATE' && attempt.body.includes(`%5BID%5D=${dealId}&`));
-      assert.ok(ownUpdates.length >= 3, 'our field write, our note marker and the manager\'s move were all delivered');
+      assert.equal(ownUpdates.length, 2, 'our one update (fields and note id together) and the manager\'s move were both delivered');
       const before = { modified: dealOf(world, dealId).values['DATE_MODIFY'], comments: commentsOf(world, 'deal', dealId).length };
       const delivered = await db().query<{ body: string }>('SELECT body FROM crm_inbox WHERE tenant_id = $1 AND body LIKE $2', [tenantId, `%5BID%5D=${dealId}&%`]);
       for (const { body } of delivered.rows) {
@@ -197,13 +197,6 @@ for (const backendName of testBackends()) {
   });
 }
 
-/**
- * Deals created at once in the burst test. Issue 5 asks for 1,000; at that size some of the portal's
- * event POSTs time out while the webhook handler is busy and, as Bitrix24 never re-sends, those deals
- * wait for a reconciliation sweep that is not built yet (see docs/bitrix24.md "Known limits").
- */
-const BURST = 200;
-
 /** Every REST request LongFunnel sent to Bitrix24, by HTTP status. */
 async function requestsByStatus(world: Bitrix24World): Promise<Record<string, number>> {
   const metric = await world.lf.runtime.deps.metrics.crmRequests.get();
@@ -226,30 +219,7 @@ function allEnriched(world: Bitrix24World, dealIds: readonly number[]): boolean 
 }
 
 for (const backendName of testBackends()) {
-  describe(`Bitrix24 integration under load on ${backendName}`, () => {
-    test('when 200 deals arrive at once, then all are enriched in batches with zero QUERY_LIMIT_EXCEEDED', async (t) => {
-      const world = await startBitrix24World(backendName);
-      try {
-        const { tenantId } = await installFromPortal(world);
-        const site = await createTestSite(world.lf.url, { domain: 'shop.example', tenant_id: tenantId });
-        const started = Date.now();
-        const dealIds = await createSourcedDeals(world, site, BURST);
-        await waitFor(`${BURST} deals enriched`, async () => allEnriched(world, dealIds), 120_000, 500);
-        const enrichedMs = Date.now() - started;
-        await settled(world, tenantId, 60_000);
-        const requests = await requestsByStatus(world);
-        t.diagnostic(`${BURST} deals enriched in ${enrichedMs} ms; REST requests by status ${JSON.stringify(requests)}`);
-        assert.equal(world.emulator.limits.queryLimitExceeded, 0);
-        assert.equal(world.emulator.limits.operationTimeLimit, 0);
-        assert.ok(dealIds.every((id) => commentsOf(world, 'deal', id).length === 1), 'one comment per deal');
-        const total = Object.values(requests).reduce((sum, count) => sum + count, 0);
-        // One by one, a deal costs a read, a write and a comment: batches make it a fraction of a request.
-        assert.ok(total < BURST, `batched: ${total} requests for ${BURST} deals`);
-      } finally {
-        await world.stop();
-      }
-    });
-
+  describe(`Bitrix24 integration with faults on ${backendName}`, () => {
     test('when Bitrix24 answers 503, 429 and times out now and then, then every deal is still enriched once', async (t) => {
       const world = await startBitrix24World(backendName, {
         emulator: {

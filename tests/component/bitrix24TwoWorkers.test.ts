@@ -41,7 +41,8 @@ if (testBackends().includes('postgres+redis')) {
         env: { ENRICHMENT_DELAY_MS: '300', COLLECT_IP_LIMIT_PER_MINUTE: '100000', BITRIX24_REQUEST_BURST: String(BUCKET), BITRIX24_BATCH_SIZE: String(BUCKET) },
       });
       for (let index = 0; index < 2; index += 1) {
-        const worker = spawnLongfunnel(['worker'], { ...world.env, PORT: '0' });
+        // One job at a time each: while one worker enriches a wave, the next wave's jobs go to the other.
+        const worker = spawnLongfunnel(['worker'], { ...world.env, PORT: '0', WORKER_CONCURRENCY: '1' });
         workers.push(worker);
         workerUrls.push(await worker.started(60_000));
       }
@@ -68,8 +69,12 @@ if (testBackends().includes('postgres+redis')) {
 
       const dealIds: number[] = [];
       for (let offset = 0; offset < DEALS; offset += WAVE) {
-        for (const visitor of visitors.slice(offset, offset + WAVE)) dealIds.push(world.emulator.createDeal(world.name, { TITLE: `Deal ${dealIds.length}`, UF_CRM_LF_VISITOR_ID: visitor }));
+        const wave: number[] = [];
+        for (const visitor of visitors.slice(offset, offset + WAVE)) wave.push(world.emulator.createDeal(world.name, { TITLE: `Deal ${dealIds.length + wave.length}`, UF_CRM_LF_VISITOR_ID: visitor }));
+        dealIds.push(...wave);
         await world.emulator.events.settle();
+        // The wave is being enriched (its worker busy with it) before the next one arrives.
+        await waitFor('the wave being enriched', async () => enrichedCount(wave) > 0, 120_000, 100);
         if (offset === 2 * WAVE) {
           await waitFor('a third enriched', async () => enrichedCount(dealIds) >= DEALS / 3, 120_000, 250);
           world.clock.advance(3_600_000 + 60_000);

@@ -4,7 +4,15 @@
  * Events leave a queue after `eventDelayMs` (real time), are never retried, and every attempt is
  * recorded for tests; faults may drop, duplicate or hold back (clock time, sent by `runDue()`) an
  * event. Install and widget calls are direct and answer with what the app returned.
+ *
+ * The handler's time (`eventTimeoutMs`) runs from when its request gets a connection — the time a
+ * handler takes to answer — not from when the event was queued: the file's queue server delivers
+ * from its own machines and calls slow handlers with lower priority and longer pauses (2.2), so its
+ * own backlog is not the handler's. At most `eventConcurrency` requests are in flight at once
+ * (kept-alive connections); the rest wait in the queue.
  */
+import http from 'node:http';
+import https from 'node:https';
 import type { EmulatorClock } from '../../amocrm/emulator/clock.js';
 import type { FaultInjector } from '../../amocrm/emulator/faults.js';
 import type { Bitrix24EmulatorOptions } from './options.js';
@@ -39,12 +47,16 @@ export class Delivery {
   private pending: Pending[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
+  private readonly agents: { http: http.Agent; https: https.Agent };
 
   constructor(
     private readonly clock: EmulatorClock,
     private readonly options: Bitrix24EmulatorOptions,
     private readonly faults: FaultInjector,
-  ) {}
+  ) {
+    const maxSockets = options.eventConcurrency > 0 ? options.eventConcurrency : Infinity;
+    this.agents = { http: new http.Agent({ keepAlive: true, maxSockets }), https: new https.Agent({ keepAlive: true, maxSockets }) };
+  }
 
   /** Queues one event body for one handler (file 2.2: asynchronous, no retries). */
   enqueueEvent(handlerId: number, event: string, url: string, body: string): void {
@@ -88,6 +100,8 @@ export class Delivery {
   close(): void {
     this.closed = true;
     this.pending = [];
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 
   private later(ms: number): Promise<void> {
@@ -105,19 +119,45 @@ export class Delivery {
     this.attempts.push({ handlerId: job.handlerId, event: job.event, url: job.url, body: job.body, outcome, atMs: this.clock.now() });
   }
 
-  private async request(url: string, body: string): Promise<{ outcome: DeliveryAttempt['outcome']; text: string }> {
-    try {
-      const response = await fetch(url, {
+  /** One POST; redirects are not followed. Its time starts once it has a connection (see above). */
+  private request(url: string, body: string): Promise<{ outcome: DeliveryAttempt['outcome']; text: string }> {
+    return new Promise((resolve) => {
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (outcome: DeliveryAttempt['outcome'], text = '') => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        resolve({ outcome, text });
+      };
+      let target: URL;
+      try {
+        target = new URL(url);
+      } catch {
+        finish('error');
+        return;
+      }
+      const secure = target.protocol === 'https:';
+      const payload = Buffer.from(body);
+      const request = (secure ? https : http).request(target, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': this.options.eventUserAgent },
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.eventTimeoutMs),
+        agent: secure ? this.agents.https : this.agents.http,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': payload.length, 'user-agent': this.options.eventUserAgent },
       });
-      return { outcome: response.status, text: await response.text().catch(() => '') };
-    } catch (error) {
-      const name = error instanceof Error ? error.name : '';
-      return { outcome: name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'error', text: '' };
-    }
+      request.once('socket', () => {
+        timer = setTimeout(() => {
+          finish('timeout');
+          request.destroy();
+        }, this.options.eventTimeoutMs);
+      });
+      request.once('response', (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.once('end', () => finish(response.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')));
+        response.once('error', () => finish('error'));
+      });
+      request.once('error', () => finish('error'));
+      request.end(payload);
+    });
   }
 }

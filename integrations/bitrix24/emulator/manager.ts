@@ -32,6 +32,7 @@ export function managerOf(state: Bitrix24State, clock: EmulatorClock, lifecycle:
       portal,
       actor: { userId, automation: as.automation === true },
       emit: (target, event, data, actor) => emitEvent(lifecycle, target, event, data, actor),
+      historyLagMs: lifecycle.options.stageHistoryLagMs,
     };
   };
   return {

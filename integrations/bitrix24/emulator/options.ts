@@ -69,10 +69,22 @@ export interface Bitrix24EmulatorOptions {
   installCallbackHasHandlerId: boolean;
   /** Drop the app's event handlers when it is updated (docs say so, code does not; file 8.11). */
   dropHandlersOnUpdate: boolean;
+  /**
+   * How much later than the record's `MOVED_TIME` the `crm.stagehistory.list` row of the same stage
+   * change is stamped (`CREATED_TIME`). Both are set while saving one change; the file does not say
+   * they are equal (3.2, 3.8). [UNCONFIRMED] Default 0: equal.
+   */
+  stageHistoryLagMs: number;
   /** Real-time delay before an event leaves the queue (file 2.2: seconds are normal). */
   eventDelayMs: number;
-  /** Real-time budget for a handler to answer an event POST. [UNCONFIRMED] (file 2.2) */
+  /** Real-time budget for a handler to answer an event POST, from when it has a connection. [UNCONFIRMED] (file 2.2) */
   eventTimeoutMs: number;
+  /**
+   * Event POSTs in flight at once (kept-alive connections); 0 = no limit. The file's queue server
+   * sends from its own machines and slows down for slow handlers (2.2); how many it sends at once
+   * is not documented. [UNCONFIRMED]
+   */
+  eventConcurrency: number;
   /** `User-Agent` of event POSTs. [UNCONFIRMED] (file 2.2: third-party logs show this value) */
   eventUserAgent: string;
   /** Fault injection; `webhookDrop` / `webhookDuplicate` / `webhookDelay` apply to event deliveries. */
@@ -101,8 +113,10 @@ export const defaultBitrix24EmulatorOptions: Bitrix24EmulatorOptions = {
   installActiveValue: 'Y',
   installCallbackHasHandlerId: false,
   dropHandlersOnUpdate: false,
+  stageHistoryLagMs: 0,
   eventDelayMs: 0,
   eventTimeoutMs: 5_000,
+  eventConcurrency: 64,
   eventUserAgent: 'Bitrix24 Webhook Engine',
   faults: noFaults,
 };

@@ -72,6 +72,7 @@ export function runMethod(deps: RestDependencies, portal: Portal, caller: Caller
       portal,
       actor: { userId: caller.userId, automation: false },
       emit: (target, event, data, actor) => emitEvent(deps.lifecycle, target, event, data, actor),
+      historyLagMs: deps.options.stageHistoryLagMs,
       addTrace(trace, entities) {
         // An unusable TRACE on add leaves the record without a trace rather than failing it. [UNCONFIRMED]
         try {

@@ -26,7 +26,7 @@ import {
   entryStageKeys,
 } from '../dealStore.js';
 import { hashOf, hasIdentities, visitorsByIdentity, type IdentityKey } from '../identities.js';
-import { dealNoteText, dealSourceValues, matchConfidence, valuesToWrite, type DealMatch, type SourceFieldKey } from '../sourceFields.js';
+import { dealNoteText, dealSourceValues, matchConfidence, valuesToWrite, type DealMatch, type SourceFieldKey, type TouchVisit } from '../sourceFields.js';
 import { visitsForDeals } from './dealVisits.js';
 import { NO_MATCH_REASONS, type NoMatchReason } from './matchReasons.js';
 import { applyCallEvidence } from '../../callTracking/callEvidence.js';
@@ -189,7 +189,7 @@ export async function enrichDeals(context: EnrichmentContext, account: CrmAccoun
 
   const writes: DealFieldWrite[] = [];
   const records: EnrichmentRecord[] = [];
-  const noteCandidates: Array<{ dealId: string; text: string; attemptedAt: Date | null }> = [];
+  const noteCandidates: Array<{ dealId: string; text: string; path: TouchVisit[]; attemptedAt: Date | null }> = [];
   for (const deal of deals) {
     const match = matches.get(deal.id) as DealMatch;
     const path = visits.get(deal.id) ?? [];
@@ -206,7 +206,7 @@ export async function enrichDeals(context: EnrichmentContext, account: CrmAccoun
     records.push({ dealId: deal.id, match, writtenFields: ours, fieldsSeen: { ...deal.fields, ...changes } });
     metrics.dealsEnriched.inc({ crm: account.crm, method: match.method });
     if (computed.lf_last_touch && !state?.noteAddedAt) {
-      noteCandidates.push({ dealId: deal.id, text: dealNoteText(computed, match), attemptedAt: state?.noteAttemptedAt ?? null });
+      noteCandidates.push({ dealId: deal.id, text: dealNoteText(computed, match), path, attemptedAt: state?.noteAttemptedAt ?? null });
     }
   }
 
@@ -214,7 +214,9 @@ export async function enrichDeals(context: EnrichmentContext, account: CrmAccoun
   // find the deal as we are about to leave it to be recognised as our own. A write that fails
   // leaves the deal pending; the values recorded as ours were never someone else's.
   await recordEnrichment(db, tenantId, records);
-  await connection.writeDealFields(writes);
+  // A CRM that writes fields and notes together gets them in one go, after the note read-back.
+  const together = connection.writeEnrichment?.bind(connection);
+  if (!together) await connection.writeDealFields(writes);
 
   // A note posted by a run that failed before its answer came is found by reading back, not posted
   // again — once the CRM had time to apply a request that was still on its way.
@@ -225,7 +227,8 @@ export async function enrichDeals(context: EnrichmentContext, account: CrmAccoun
   await markNotesAdded(db, tenantId, [...alreadyThere]);
   const notes = noteCandidates.filter((note) => !alreadyThere.has(note.dealId) && !deferred.includes(note.dealId));
   await markNotesAttempted(db, tenantId, notes.map((note) => note.dealId));
-  await connection.addDealNotes(notes);
+  if (together) await together(writes, notes);
+  else await connection.addDealNotes(notes);
   await markNotesAdded(db, tenantId, notes.map((note) => note.dealId));
 
   return { read: deals.length, missing: missing.length, written: writes.length, notes: notes.length, deferred };

@@ -11,10 +11,11 @@ import { m0006TenantSettings } from './0006_tenant_settings.js';
 import { m0007LeadCapture } from './0007_lead_capture.js';
 import { m0008CallTracking } from './0008_call_tracking.js';
 import { m0009Reports } from './0009_reports.js';
+import { m0014Zadarma } from './0014_zadarma.js';
 
 export interface Migration {
   id: string;
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [m0001JobsTable, m0002Tracking, m0003Crm, m0004DealEntity, m0005DealFieldsSeen, m0006TenantSettings, m0007LeadCapture, m0008CallTracking, m0009Reports];
+export const migrations: readonly Migration[] = [m0001JobsTable, m0002Tracking, m0003Crm, m0004DealEntity, m0005DealFieldsSeen, m0006TenantSettings, m0007LeadCapture, m0008CallTracking, m0009Reports, m0014Zadarma];

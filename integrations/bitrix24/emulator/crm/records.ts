@@ -26,6 +26,8 @@ export interface CrmContext {
   portal: Portal;
   actor: Actor;
   emit: EmitEvent;
+  /** How long after `MOVED_TIME` the stage-history row of the same change is stamped (options.stageHistoryLagMs). */
+  historyLagMs?: number;
   /** Links a Sales Intelligence trace given as `TRACE` on add (file 3.10). */
   addTrace?: (trace: string, entities: Array<{ TYPE: string; ID: number }>) => void;
 }
@@ -66,7 +68,7 @@ function recordHistory(context: CrmContext, record: CrmRecord, typeId: 1 | 2 | 3
     entityTypeId: entityTypeIds[record.kind] as 1 | 2,
     typeId,
     ownerId: record.id,
-    createdMs: context.clock.now(),
+    createdMs: context.clock.now() + (context.historyLagMs ?? 0),
     categoryId: Number(record.values['CATEGORY_ID'] ?? 0),
     stageId: String(record.values[stageField(record.kind)]),
     semanticId: semanticLetter(row),
