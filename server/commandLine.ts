@@ -14,6 +14,7 @@ import { migrate } from './storage/migrate.js';
 import { openDatabase } from './storage/openDatabase.js';
 import { EmbeddedDatabaseBusyError } from './storage/pglite.js';
 import { runEmulatorCommand } from './emulatorCommand.js';
+import { runDemoCommand, startRunsDemo } from './demo/demoCommand.js';
 import { runAttributionCommand } from './attributionCommand.js';
 import { classifyVisit, sourceColumns } from './tracking/classification/index.js';
 import { siteJson } from './tracking/sites/siteRoutes.js';
@@ -22,7 +23,8 @@ import { createSite } from './tracking/sites/siteStore.js';
 const usage = `Usage: longfunnel <command>
 
 Commands:
-  start      HTTP server and queue workers in one process (default setup)
+  start      HTTP server and queue workers in one process (default setup); with no CRM configured
+             (and DEMO not off) it runs the demo instead
   server     the HTTP server only (scale-out: needs DATABASE_URL, so that workers see its jobs)
   worker     the queue workers only, with /healthz, /readyz and /metrics on PORT
   migrate    apply database migrations and exit
@@ -36,6 +38,9 @@ Commands:
              run the amoCRM emulator on 127.0.0.1 with one account; prints its details as JSON
   emulator bitrix24 [--port N] [--account demo] [--install-url URL] [--redirect-uri URL]
              run the Bitrix24 emulator on 127.0.0.1 with one portal and a local app; prints its details as JSON
+  demo [--reset]
+             the first-run demo: emulated amoCRM and Bitrix24, demo sites and generated traffic, with
+             its data in DATA_DIR/demo (--reset: start over)
   help       this text
 
 Configuration comes from the environment (and ./.env when present); see .env.example.`;
@@ -193,7 +198,7 @@ export async function runCommandLine(argv: string[], features: readonly Feature[
     return;
   }
   const siteAdd = command === 'site' && positionals[1] === 'add';
-  if (!['start', 'server', 'worker', 'migrate'].includes(command) && !siteAdd) {
+  if (!['start', 'server', 'worker', 'migrate', 'demo'].includes(command) && !siteAdd) {
     process.stderr.write(`longfunnel: unknown command ${JSON.stringify(command)}\n\n${usage}\n`);
     process.exit(2);
   }
@@ -207,6 +212,10 @@ export async function runCommandLine(argv: string[], features: readonly Feature[
     }
     if (siteAdd) {
       await runSiteAdd(argv.slice(2), config, logger);
+      return;
+    }
+    if (command === 'demo' || (command === 'start' && startRunsDemo(config))) {
+      await runDemoCommand(config, logger, features, argv.includes('--reset'));
       return;
     }
     await runRole(command === 'start' ? 'all' : (command as Role), config, logger, features);

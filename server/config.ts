@@ -74,6 +74,8 @@ export interface Config {
   collectSiteLimitPerSecond: number;
   /** Which proxies' X-Forwarded-For is believed for the client address (Express "trust proxy"). */
   trustProxy: string | number | boolean;
+  /** The first-run demo (server/demo/): `auto` runs it on `start` when no CRM is configured; `off` never. */
+  demo: { mode: 'auto' | 'off'; historyDays: number; sitePort: number | undefined };
   /** A tracking number stays with its visit this long after the visit's last hit. */
   numberLeaseGraceMs: number;
   /** A released tracking number rests this long before another visit gets it. */
@@ -144,6 +146,9 @@ const schema = Joi.object({
   COLLECT_IP_LIMIT_PER_MINUTE: Joi.number().integer().min(1).default(600),
   COLLECT_SITE_LIMIT_PER_SECOND: Joi.number().integer().min(1).default(1_000),
   TRUST_PROXY: Joi.string().trim().default('loopback, linklocal, uniquelocal'),
+  DEMO: Joi.string().trim().lowercase().valid('auto', 'off').default('auto'),
+  DEMO_HISTORY_DAYS: Joi.number().integer().min(1).max(120).default(60),
+  DEMO_SITE_PORT: Joi.number().integer().min(0).max(65535),
   NUMBER_LEASE_GRACE_MS: Joi.number().integer().min(1_000).max(86_400_000).default(900_000),
   NUMBER_COOLDOWN_MS: Joi.number().integer().min(0).max(86_400_000).default(600_000),
   CALL_DEAL_WINDOW_MS: Joi.number().integer().min(0).max(86_400_000).default(600_000),
@@ -244,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     collectIpLimitPerMinute: value.COLLECT_IP_LIMIT_PER_MINUTE,
     collectSiteLimitPerSecond: value.COLLECT_SITE_LIMIT_PER_SECOND,
     trustProxy: parseTrustProxy(value.TRUST_PROXY),
+    demo: Object.freeze({ mode: value.DEMO, historyDays: value.DEMO_HISTORY_DAYS, sitePort: value.DEMO_SITE_PORT }),
     numberLeaseGraceMs: value.NUMBER_LEASE_GRACE_MS,
     numberCooldownMs: value.NUMBER_COOLDOWN_MS,
     callDealWindowMs: value.CALL_DEAL_WINDOW_MS,

@@ -24,7 +24,8 @@ export function spawnLongfunnel(
     cwd: repoRoot,
     // Only what the test chose: the developer's own DATABASE_URL or REDIS_URL must not leak in.
     // Info level unless a test says otherwise: tests read the lines an operator reads.
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
+    // DEMO=off: a test that starts `longfunnel start` without CRM variables wants the plain server, not the demo.
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', DEMO: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
