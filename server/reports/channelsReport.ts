@@ -25,6 +25,8 @@ export interface ChannelRow {
   deals: number;
   won: number;
   revenue: number;
+  /** Deals that reached the chosen stage (`stage_id`), credited by the model; only when a stage was asked for. */
+  reached_stage?: number;
   cost: number | null;
   cpl: number | null;
   cost_per_sale: number | null;
@@ -46,6 +48,8 @@ export interface ChannelsAnswer {
 export interface ChannelsParams extends CommonParams {
   group: ChannelGroupBy;
   drill: { channel?: string | undefined; source?: string | undefined; campaign?: string | undefined };
+  /** The stage whose reaching deals are credited too (`reached_stage`). */
+  stageId?: string | undefined;
 }
 
 const KEY_COLUMNS: Record<ChannelGroupBy, Array<'channel' | 'source' | 'campaign' | 'term'>> = {
@@ -73,6 +77,7 @@ interface Measures {
   deals: number;
   won: number;
   revenue: number;
+  reachedStage: number;
   cost: number;
 }
 
@@ -106,7 +111,7 @@ function finish(measures: Measures, columns: readonly string[], costKnown: boole
 
 export async function channelsReport(db: Database, tenantId: string, settings: TenantSettings, params: ChannelsParams): Promise<ChannelsAnswer> {
   const columns = KEY_COLUMNS[params.group];
-  const scope = { tenantId, period: params.period, siteId: params.siteId, pipelineId: params.pipelineId, lookbackDays: params.lookbackDays };
+  const scope = { tenantId, period: params.period, siteId: params.siteId, pipelineId: params.pipelineId, lookbackDays: params.lookbackDays, reachedStageId: params.stageId };
   const drillEntries = Object.entries(params.drill).filter((entry): entry is [string, string] => entry[1] !== undefined);
 
   // Attributed measures. Under a rule-based model the query runs while the rollup is checked, and
@@ -121,12 +126,13 @@ export async function channelsReport(db: Database, tenantId: string, settings: T
       term: `COALESCE(c.term, '${NOT_SET}')`,
     };
     const where = drillEntries.map(([column, value]) => `${keyExpr[column]} = ${p.add(value)}`);
-    return reportQuery<Record<string, string> & { leads: number; deals: number; won: number; revenue: number }>(
+    return reportQuery<Record<string, string> & { leads: number; deals: number; won: number; revenue: number; reached_stage: number }>(
       db,
       `WITH ${ctes}
        SELECT ${columns.map((column) => `${keyExpr[column]} AS ${column}`).join(', ')},
          sum(COALESCE(c.credit, 1))::float8 AS leads, sum(COALESCE(c.credit, 1) * d.is_deal)::float8 AS deals,
-         sum(COALESCE(c.credit, 1) * d.is_won)::float8 AS won, sum(COALESCE(c.credit, 1) * d.revenue)::float8 AS revenue
+         sum(COALESCE(c.credit, 1) * d.is_won)::float8 AS won, sum(COALESCE(c.credit, 1) * d.revenue)::float8 AS revenue,
+         sum(COALESCE(c.credit, 1) * d.is_stage)::float8 AS reached_stage
        FROM d LEFT JOIN c ON c.deal_id = d.id
        ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
        GROUP BY ${columns.map((_, index) => index + 1).join(', ')}`,
@@ -200,7 +206,7 @@ export async function channelsReport(db: Database, tenantId: string, settings: T
     const id = JSON.stringify(columns.map((column) => key[column]));
     let found = rows.get(id);
     if (!found) {
-      found = { key, visits: 0, visitors: 0, leads: 0, deals: 0, won: 0, revenue: 0, cost: 0 };
+      found = { key, visits: 0, visitors: 0, leads: 0, deals: 0, won: 0, revenue: 0, reachedStage: 0, cost: 0 };
       rows.set(id, found);
     }
     return found;
@@ -211,6 +217,7 @@ export async function channelsReport(db: Database, tenantId: string, settings: T
     target.deals += Number(row.deals);
     target.won += Number(row.won);
     target.revenue += Number(row.revenue);
+    target.reachedStage += Number(row.reached_stage);
   }
   for (const row of visits.rows) {
     const target = rowOf(row);
@@ -229,14 +236,16 @@ export async function channelsReport(db: Database, tenantId: string, settings: T
     if (costKnown) rowOf(cost).cost += cost.cost;
   }
 
-  const finished = [...rows.values()].map((measures) => finish(measures, columns, costKnown));
+  const withStage = (row: ChannelRow, measures: Measures): ChannelRow => (params.stageId ? { ...row, reached_stage: roundCount(measures.reachedStage) } : row);
+  const finished = [...rows.values()].map((measures) => withStage(finish(measures, columns, costKnown), measures));
   finished.sort((a, b) => b.revenue - a.revenue || b.won - a.won || b.leads - a.leads || b.visits - a.visits || JSON.stringify(a.key).localeCompare(JSON.stringify(b.key)));
-  const totals: Measures = { key: {}, visits: Number(visitTotals.rows[0]?.visits ?? 0), visitors: Number(visitTotals.rows[0]?.visitors ?? 0), leads: 0, deals: 0, won: 0, revenue: 0, cost: totalCost };
+  const totals: Measures = { key: {}, visits: Number(visitTotals.rows[0]?.visits ?? 0), visitors: Number(visitTotals.rows[0]?.visitors ?? 0), leads: 0, deals: 0, won: 0, revenue: 0, reachedStage: 0, cost: totalCost };
   for (const row of rows.values()) {
     totals.leads += row.leads;
     totals.deals += row.deals;
     totals.won += row.won;
     totals.revenue += row.revenue;
+    totals.reachedStage += row.reachedStage;
   }
   return {
     period: { from: params.period.from, to: params.period.to },
@@ -245,7 +254,7 @@ export async function channelsReport(db: Database, tenantId: string, settings: T
     group: params.group,
     currency: settings.currency,
     rows: finished,
-    totals: finish(totals, [], true),
+    totals: withStage(finish(totals, [], true), totals),
   };
 }
 

@@ -50,6 +50,8 @@ export interface DealScope {
   siteId?: string | undefined;
   pipelineId?: string | undefined;
   lookbackDays: number;
+  /** A stage id: `d.is_stage` says whether each deal reached it (was in it, or got past it in its pipeline, or won). */
+  reachedStageId?: string | undefined;
 }
 
 /** Separates channel names in a path signature (cannot occur in a channel name). */
@@ -58,6 +60,18 @@ export const PATH_SEPARATOR = '\u001f';
 export const NO_SOURCE = '(none)';
 /** A campaign or term a visit does not have. */
 export const NOT_SET = '(not set)';
+
+/**
+ * Whether a deal reached `scope.reachedStageId`: it entered that stage (a stage change, or it is there
+ * now), or it is now in a later open stage of the same pipeline, or it was won in that pipeline.
+ */
+function reachedStageColumn(scope: DealScope, p: SqlParams): string {
+  if (!scope.reachedStageId) return '0';
+  const stage = p.add(scope.reachedStageId);
+  return `(EXISTS (SELECT 1 FROM crm_stages st WHERE st.tenant_id = d.tenant_id AND st.pipeline_id = d.pipeline_id AND st.stage_id = ${stage}
+        AND (d.stage_id = st.stage_id OR d.outcome = 'won' OR (cs.kind = 'open' AND cs.sort >= st.sort)))
+      OR EXISTS (SELECT 1 FROM stage_changes rc WHERE rc.tenant_id = d.tenant_id AND rc.deal_id = d.id AND rc.to_stage_id = ${stage}))::int`;
+}
 
 /** `d`: the deals created in the period, not deleted, with their funnel flags and revenue. */
 export function dealsCte(scope: DealScope, p: SqlParams): string {
@@ -74,7 +88,8 @@ export function dealsCte(scope: DealScope, p: SqlParams): string {
       (d.outcome = 'won')::int AS is_won,
       (d.entity = 'deal' AND (d.outcome = 'won' OR COALESCE(cs.kind IN ('open', 'won'), false) OR EXISTS (
         SELECT 1 FROM stage_changes sc JOIN crm_stages ss ON ss.tenant_id = sc.tenant_id AND ss.pipeline_id = sc.pipeline_id AND ss.stage_id = sc.to_stage_id
-        WHERE sc.tenant_id = d.tenant_id AND sc.deal_id = d.id AND ss.kind IN ('open', 'won'))))::int AS is_deal
+        WHERE sc.tenant_id = d.tenant_id AND sc.deal_id = d.id AND ss.kind IN ('open', 'won'))))::int AS is_deal,
+      ${reachedStageColumn(scope, p)} AS is_stage
     FROM deals d
     LEFT JOIN crm_stages cs ON cs.tenant_id = d.tenant_id AND cs.pipeline_id = d.pipeline_id AND cs.stage_id = d.stage_id
     WHERE ${filters.join(' AND ')}
@@ -292,7 +307,7 @@ export function creditCte(model: AttributionModel, p: SqlParams, options: { half
 
 /** The column of `d` that says whether a deal converted at `level`. */
 export function levelColumn(level: Level): string {
-  return level === 'leads' ? '1' : level === 'deals' ? 'd.is_deal' : 'd.is_won';
+  return level === 'leads' ? '1' : level === 'deals' ? 'd.is_deal' : level === 'stage' ? 'd.is_stage' : 'd.is_won';
 }
 
 /**

@@ -11,7 +11,8 @@ const DAY_MS = 86_400_000;
 /** The longest period one request may ask for. */
 export const MAX_PERIOD_DAYS = 731;
 
-export type Level = 'leads' | 'deals' | 'won';
+/** Which conversions a model credits: every lead, deals, deals that reached a chosen stage (`stage_id`), won deals. */
+export type Level = 'leads' | 'deals' | 'stage' | 'won';
 export type ChannelGroupBy = 'channel' | 'source' | 'campaign' | 'term';
 
 export interface Period {
@@ -54,7 +55,7 @@ const commonKeys = {
   pipeline_id: text,
   model: Joi.string().valid(...ATTRIBUTION_MODELS),
   format: Joi.string().valid('json', 'csv'),
-  level: Joi.string().valid('leads', 'deals', 'won'),
+  level: Joi.string().valid('leads', 'deals', 'stage', 'won'),
 };
 
 /** The schema of one report: the common keys plus its own; any other key is refused. */

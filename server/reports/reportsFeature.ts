@@ -31,7 +31,7 @@ function sendReport(res: Response, format: 'json' | 'csv', name: string, period:
 }
 
 const schemas = {
-  channels: reportSchema({ group: channelGroupSchema, ...drillKeys }),
+  channels: reportSchema({ group: channelGroupSchema, ...drillKeys, stage_id: Joi.string().trim().min(1).max(100) }),
   timeseries: reportSchema({ interval: Joi.string().valid('day', 'week'), group: Joi.string().valid('channel', 'source') }),
   funnel: reportSchema({ channel: drillKeys.channel }),
   managers: reportSchema(),
@@ -92,14 +92,16 @@ function reportRoutes(deps: FeatureDeps): Router {
       ...commonParams(query, settings),
       group: (query.group as ChannelGroupBy | undefined) ?? 'channel',
       drill: { channel: query.channel, source: query.source, campaign: query.campaign },
+      stageId: query.stage_id,
     };
+    if (params.level === 'stage' && !params.stageId) throw AppError.validation('Parameter "level": level=stage needs stage_id, the stage whose reaching deals count', { parameter: 'level' });
     const answer = await channelsReport(db, tenantId, settings, params);
     const keys = (['channel', 'source', 'campaign', 'term'] as const).slice(0, ['channel', 'source', 'campaign', 'term'].indexOf(params.group) + 1);
     sendReport(res, params.format, 'channels', answer.period, answer, () => ({
-      header: [...keys, 'visits', 'visitors', 'leads', 'deals', 'won', 'revenue', 'cost', 'cpl', 'cost_per_sale', 'romi', 'average_deal', 'visit_to_lead', 'lead_to_deal', 'deal_to_won'],
+      header: [...keys, 'visits', 'visitors', 'leads', 'deals', ...(params.stageId ? ['reached_stage'] : []), 'won', 'revenue', 'cost', 'cpl', 'cost_per_sale', 'romi', 'average_deal', 'visit_to_lead', 'lead_to_deal', 'deal_to_won'],
       rows: answer.rows.map((row) => [
         ...keys.map((key) => row.key[key] ?? null),
-        row.visits, row.visitors, row.leads, row.deals, row.won, row.revenue, row.cost, row.cpl, row.cost_per_sale, row.romi, row.average_deal,
+        row.visits, row.visitors, row.leads, row.deals, ...(params.stageId ? [row.reached_stage ?? 0] : []), row.won, row.revenue, row.cost, row.cpl, row.cost_per_sale, row.romi, row.average_deal,
         row.conversion.visit_to_lead, row.conversion.lead_to_deal, row.conversion.deal_to_won,
       ]),
     }));

@@ -219,6 +219,33 @@ for (const backendName of testBackends()) {
       assert.equal(answer.totals.conversion.deal_to_won, 0.5);
     });
 
+    test('when a stage is chosen, then the deals that reached it are credited per channel too (entered it, got past it, or won)', async () => {
+      // Offer (sort 30): D1 won (Referral), D2 went through it before it was lost (Paid Search), D4 won
+      // (no source); D3 is still at Contact (sort 20) and D5 at Incoming.
+      const answer = await json(await get(`/api/v1/reports/channels?${MARCH}&stage_id=offer`));
+      assert.deepEqual(
+        ['Referral', 'Paid Search', 'Direct', '(none)'].map((channel) => rowOf(answer, channel).reached_stage),
+        [1, 1, 0, 1],
+      );
+      assert.equal(answer.totals.reached_stage, 3);
+      const contact = await json(await get(`/api/v1/reports/channels?${MARCH}&stage_id=contact`));
+      assert.equal(contact.totals.reached_stage, 4);
+      const plain = await json(await get(`/api/v1/reports/channels?${MARCH}`));
+      assert.equal('reached_stage' in plain.totals, false, 'no stage asked, no column');
+
+      const csv = await (await get(`/api/v1/reports/channels?${MARCH}&stage_id=offer&format=csv`)).text();
+      const [header, ...lines] = csv.trim().split('\n');
+      assert.match(header ?? '', /,deals,reached_stage,won,/);
+      assert.equal(lines.length, answer.rows.length);
+
+      const markov = await get(`/api/v1/reports/channels?${MARCH}&stage_id=offer&level=stage&model=markov`);
+      assert.equal(markov.status, 200);
+      assert.equal((await json(markov)).level, 'stage');
+      const missing = await get(`/api/v1/reports/channels?${MARCH}&level=stage`);
+      assert.equal(missing.status, 422);
+      assert.match((await json(missing)).error.message, /stage_id/);
+    });
+
     test('when the channels report is asked under first touch and linear, then credit moves as the models say', async () => {
       const first = await json(await get(`/api/v1/reports/channels?${MARCH}&model=first`));
       assert.equal(first.model, 'first');
