@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { AppError } from './errors.js';
 import { createLogger, errorMeta, type Logger } from './observability/logger.js';
-import { startRuntime, type Feature, type Role, type Runtime } from './runtime.js';
+import { startRuntime, type Feature, type Role } from './runtime.js';
+import { runUntilSignalled } from './runUntilSignalled.js';
 import { migrate } from './storage/migrate.js';
 import { openDatabase } from './storage/openDatabase.js';
 import { EmbeddedDatabaseBusyError } from './storage/pglite.js';
@@ -63,37 +64,7 @@ function readConfig(): Config {
 }
 
 async function runRole(role: Role, config: Config, logger: Logger, features: readonly Feature[]): Promise<void> {
-  let runtime: Runtime | undefined;
-  let stopRequested: string | undefined;
-  const stopThenExit = (reason: string, exitCode: number) => {
-    if (!runtime) return;
-    runtime.stop(reason).then(
-      () => process.exit(exitCode),
-      (error) => {
-        logger.error('shutdown failed', errorMeta(error));
-        process.exit(1);
-      },
-    );
-  };
-  // Listening before start-up completes: a signal during start-up still ends in a graceful stop.
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopRequested) {
-      logger.warn('second signal: exiting without waiting', { signal });
-      process.exit(1);
-    }
-    stopRequested = signal;
-    if (runtime) stopThenExit(signal, 0);
-    else logger.info('signal received while starting; stopping once started', { signal });
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  process.on('unhandledRejection', (reason) => {
-    logger.error('unhandled promise rejection; stopping', errorMeta(reason));
-    stopRequested ??= 'unhandledRejection';
-    stopThenExit('unhandledRejection', 1);
-  });
-  runtime = await startRuntime({ config, role, features, logger });
-  if (stopRequested) stopThenExit(stopRequested, 0);
+  await runUntilSignalled(logger, 'process', () => startRuntime({ config, role, features, logger }));
 }
 
 async function runMigrate(config: Config, logger: Logger): Promise<void> {

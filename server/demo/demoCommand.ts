@@ -3,9 +3,10 @@
  * the demo until SIGINT or SIGTERM, then stops it gracefully.
  */
 import type { Config } from '../config.js';
-import { createLogger, errorMeta, type Logger } from '../observability/logger.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import type { Feature } from '../runtime.js';
-import { runDemo, type RunningDemo } from './runDemo.js';
+import { runUntilSignalled } from '../runUntilSignalled.js';
+import { runDemo } from './runDemo.js';
 
 /** `start` runs the demo only when no CRM is configured and DEMO is not off. */
 export function startRunsDemo(config: Config): boolean {
@@ -28,34 +29,5 @@ export async function runDemoCommand(config: Config, operatorLogger: Logger, fea
   // The demo's console lines are what an operator reads first: without an explicit LOG_LEVEL, the
   // log shows warnings and errors only, so a job-by-job info log does not bury them.
   const logger = process.env.LOG_LEVEL ? operatorLogger : createLogger({ level: 'warn', nodeEnv: config.nodeEnv });
-  let demo: RunningDemo | undefined;
-  let stopRequested: string | undefined;
-  const stopThenExit = (reason: string, exitCode: number) => {
-    if (!demo) return;
-    demo.stop(reason).then(
-      () => process.exit(exitCode),
-      (error) => {
-        logger.error('demo: shutdown failed', errorMeta(error));
-        process.exit(1);
-      },
-    );
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopRequested) {
-      logger.warn('second signal: exiting without waiting', { signal });
-      process.exit(1);
-    }
-    stopRequested = signal;
-    if (demo) stopThenExit(signal, 0);
-    else logger.info('signal received while the demo starts; stopping once started', { signal });
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  process.on('unhandledRejection', (reason) => {
-    logger.error('unhandled promise rejection; stopping', errorMeta(reason));
-    stopRequested ??= 'unhandledRejection';
-    stopThenExit('unhandledRejection', 1);
-  });
-  demo = await runDemo({ config, logger, features, reset });
-  if (stopRequested) stopThenExit(stopRequested, 0);
+  await runUntilSignalled(logger, 'demo', () => runDemo({ config, logger, features, reset }));
 }
