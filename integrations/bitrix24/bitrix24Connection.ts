@@ -310,12 +310,12 @@ export class Bitrix24Connection implements CrmConnection {
       if (Object.keys(fields).length > 0) {
         commands.push([`w${record.dealId}`, { method: `crm.${record.entity}.update`, params: { id: record.id, fields, params: { REGISTER_SONET_EVENT: 'N' } } }]);
       }
-      // Last, so a portal without it stops nothing of the record before it.
-      if (record.trace !== undefined && !this.tracesUnavailable) {
-        commands.push([`t${record.dealId}`, { method: 'crm.tracking.trace.add', params: { TRACE: record.trace, ENTITIES: [{ TYPE: record.entity.toUpperCase(), ID: record.id }] } }]);
-      }
       return commands;
     };
+    // Traces of the records whose comment was just posted: sent after all comments and updates, in
+    // batches of their own, so those batches are full (a comment and its update must share a batch;
+    // a trace need not) and a portal without the method stops nothing else.
+    const traces: Array<[string, BatchCommand]> = [];
     let waiting = records;
     while (waiting.length > 0) {
       // As many whole records as fit in one batch.
@@ -334,6 +334,10 @@ export class Bitrix24Connection implements CrmConnection {
         continue;
       }
       const answer = await this.batch(commands, { repeatable: false, halt: true });
+      for (const record of part) {
+        if (record.trace === undefined || !answer.results.has(`c${record.dealId}`)) continue;
+        traces.push([`t${record.dealId}`, { method: 'crm.tracking.trace.add', params: { TRACE: record.trace, ENTITIES: [{ TYPE: record.entity.toUpperCase(), ID: record.id }] } }]);
+      }
       const repairs = new Map<string, BatchCommand>();
       for (const record of part) {
         const commentId = answer.results.get(`c${record.dealId}`);
@@ -349,14 +353,29 @@ export class Bitrix24Connection implements CrmConnection {
       if (!failed) continue;
       const failure = commandFailure(failed[1]);
       const method = commands.get(failed[0])?.method ?? failed[0];
-      const traceFailed = failed[0].startsWith('t');
-      // A trace is an extra: one refused leaves its record without it; a portal without the method gets none.
-      if (traceFailed && failed[1].error === 'ERROR_METHOD_NOT_FOUND') this.tracesUnavailable = true;
-      if (!traceFailed && failure.code !== 'NOT_FOUND') throw new CrmError({ ...failure, message: `${method}: ${failure.message}` });
-      // That record is gone (or only its trace failed); what the halt skipped goes again.
+      if (failure.code !== 'NOT_FOUND') throw new CrmError({ ...failure, message: `${method}: ${failure.message}` });
+      // That record is gone; what the halt skipped goes again.
       const gone = failed[0].slice(1);
       const skipped = part.filter((record) => record.dealId !== gone && !commandsOf(record).some(([key]) => answer.results.has(key) || answer.errors.has(key) || repairs.has(key)));
       waiting = [...skipped, ...waiting];
+    }
+    await this.attachTraces(traces);
+  }
+
+  /**
+   * A trace is an extra: sent once, never repeated (a repeat would attach it twice); one refused
+   * leaves its record without it, and a portal without the method (ERROR_METHOD_NOT_FOUND) gets no
+   * more traces from this connection. Failing to attach never fails the enrichment.
+   */
+  private async attachTraces(traces: ReadonlyArray<[string, BatchCommand]>): Promise<void> {
+    for (const part of chunks([...traces], this.options.batchSize)) {
+      if (this.tracesUnavailable) return;
+      try {
+        const answer = await this.batch(new Map(part), { repeatable: false });
+        if ([...answer.errors.values()].some((error) => error.error === 'ERROR_METHOD_NOT_FOUND')) this.tracesUnavailable = true;
+      } catch {
+        return;
+      }
     }
   }
 

@@ -65,3 +65,30 @@ for (const backendName of testBackends()) {
     });
   }
 }
+
+for (const backendName of testBackends()) {
+  describe(`Bitrix24 traces on a portal without Sales Intelligence on ${backendName}`, () => {
+    let world: Bitrix24World;
+
+    before(async () => {
+      world = await startBitrix24World(backendName, { emulator: { missingMethods: ['crm.tracking.trace.add'] } });
+    });
+
+    after(async () => {
+      await world?.stop();
+    });
+
+    test('when the portal has no crm.tracking.trace.add, then deals are still enriched and commented, without traces', async () => {
+      const { tenantId } = await installFromPortal(world);
+      const site = await createTestSite(world.lf.url, { domain: 'shop.example', tenant_id: tenantId });
+      const first = await enrichedDeal(world, site, tenantId);
+      const second = await enrichedDeal(world, site, tenantId);
+      for (const dealId of [first, second]) {
+        assert.equal(commentsOf(world, 'deal', dealId).length, 1);
+        assert.equal(dealOf(world, dealId).values['UTM_SOURCE'], 'google');
+      }
+      assert.equal(world.emulator.state.traces.size, 0);
+      assert.equal(world.emulator.limits.queryLimitExceeded, 0);
+    });
+  });
+}

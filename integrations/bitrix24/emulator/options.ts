@@ -75,6 +75,11 @@ export interface Bitrix24EmulatorOptions {
    * they are equal (3.2, 3.8). [UNCONFIRMED] Default 0: equal.
    */
   stageHistoryLagMs: number;
+  /**
+   * Methods this portal does not have (a plan or module without them, e.g. `crm.tracking.trace.add`
+   * without Sales Intelligence): they answer `ERROR_METHOD_NOT_FOUND` like an unknown method.
+   */
+  missingMethods: readonly string[];
   /** Real-time delay before an event leaves the queue (file 2.2: seconds are normal). */
   eventDelayMs: number;
   /** Real-time budget for a handler to answer an event POST, from when it has a connection. [UNCONFIRMED] (file 2.2) */
@@ -114,6 +119,7 @@ export const defaultBitrix24EmulatorOptions: Bitrix24EmulatorOptions = {
   installCallbackHasHandlerId: false,
   dropHandlersOnUpdate: false,
   stageHistoryLagMs: 0,
+  missingMethods: [],
   eventDelayMs: 0,
   eventTimeoutMs: 5_000,
   eventConcurrency: 64,

@@ -148,7 +148,9 @@ export async function startBitrix24Emulator(startOptions: StartBitrix24Options =
     clientEndpoint: (portal) => `${url}/_portals/${portal.name}/rest/`,
   };
   const lifecycle: LifecycleContext = { state, clock, options, endpoints, delivery };
-  const deps: RestDependencies = { state, clock, options, lifecycle, operating, methods };
+  const missing = new Set(options.missingMethods.map((name) => name.toLowerCase()));
+  const portalMethods: MethodTable = Object.fromEntries(Object.entries(methods).filter(([name]) => !missing.has(name)));
+  const deps: RestDependencies = { state, clock, options, lifecycle, operating, methods: portalMethods };
 
   function authenticate(portal: Portal | undefined, webhookPath: RegExpExecArray | null, params: Record<string, unknown>, authorization: string | undefined): { portal: Portal; caller: Caller } {
     if (webhookPath) {
@@ -173,7 +175,7 @@ export async function startBitrix24Emulator(startOptions: StartBitrix24Options =
     let method = (webhookPath ? (webhookPath[3] ?? '') : trimmed).replace(/\/+$/, '');
     if (/\.json$/i.test(method)) method = method.slice(0, -5);
     else if (/\.xml$/i.test(method)) throw new RestError(500, 'INTERNAL_WRONG_TRANSPORT', 'Wrong transport!');
-    if (!methodExists(methods, method)) throw new RestError(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
+    if (!methodExists(portalMethods, method)) throw new RestError(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
     const params = await readParams(request, rawQuery);
     const authenticated = authenticate(portal, webhookPath, params, request.headers.authorization);
     if (!bucket.admit(`${authenticated.portal.id}|${request.socket.remoteAddress ?? ''}`)) {
