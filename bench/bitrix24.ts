@@ -81,7 +81,9 @@ export async function benchBitrix24(): Promise<void> {
     const wanted = new Set(dealIds);
     const enrichedCount = () => {
       const commented = new Set(emulator.state.comments.filter((comment) => comment.portalId === portal.portal.id && comment.entityType === 'deal' && wanted.has(comment.entityId)).map((comment) => comment.entityId));
-      return dealIds.filter((id) => commented.has(id) && emulator.state.record('deal', id)?.userFields['UF_CRM_LF_MATCH']).length;
+      // Traces are on by default (the issue asks for them): a deal counts once its trace is there too.
+      const traced = new Set([...emulator.state.traces.values()].flatMap((trace) => (trace.portalId === portal.portal.id ? trace.entities.filter((entity) => entity.TYPE === 'DEAL').map((entity) => entity.ID) : [])));
+      return dealIds.filter((id) => commented.has(id) && traced.has(id) && emulator.state.record('deal', id)?.userFields['UF_CRM_LF_MATCH']).length;
     };
 
     await emulator.events.settle();
