@@ -11,7 +11,7 @@ import type { EmulatorOptionOverrides } from '../../integrations/amocrm/emulator
 import { startAmocrmEmulator, type AmocrmEmulator, type EmulatedAccount } from '../../integrations/amocrm/emulator/server.js';
 import type { Lead } from '../../integrations/amocrm/emulator/state.js';
 import { prepareBackend, type BackendName, type PreparedBackend } from './backends.js';
-import { startLongfunnelProcess, waitFor, type RunningProcess } from './processes.js';
+import { startProcessWorld, waitFor, type RunningProcess } from './processes.js';
 import { startTestRuntime, type TestRuntime } from './testRuntime.js';
 import { ADMIN_TOKEN } from './tracking.js';
 
@@ -109,21 +109,7 @@ export interface AmocrmProcessWorld extends Omit<AmocrmWorld, 'app'> {
 }
 
 export async function startAmocrmProcessWorld(backendName: BackendName, options: WorldOptions & { role?: 'start' | 'server' } = {}): Promise<AmocrmProcessWorld> {
-  const parts = await emulatedAccountAndBackend(backendName, options);
-  const closeWorld = async () => {
-    await parts.emulator.close();
-    await parts.backend.cleanup();
-  };
-  const longfunnel = await startLongfunnelProcess([options.role ?? 'start'], parts.env, closeWorld);
-  return {
-    ...parts,
-    url: longfunnel.url,
-    process: longfunnel.process,
-    async stop() {
-      await longfunnel.stop();
-      await closeWorld();
-    },
-  };
+  return startProcessWorld(await emulatedAccountAndBackend(backendName, options), options.role);
 }
 
 /**

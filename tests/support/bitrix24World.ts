@@ -10,7 +10,7 @@ import { startBitrix24Emulator, type Bitrix24Emulator, type EmulatedPortal } fro
 import type { App, CrmRecord } from '../../integrations/bitrix24/emulator/state.js';
 import { freePort, shiftableClock } from './amocrmWorld.js';
 import { prepareBackend, type BackendName, type PreparedBackend } from './backends.js';
-import { startLongfunnelProcess, waitFor, type RunningProcess } from './processes.js';
+import { startProcessWorld, waitFor, type RunningProcess } from './processes.js';
 import { startTestRuntime, type TestRuntime } from './testRuntime.js';
 import { ADMIN_TOKEN } from './tracking.js';
 
@@ -78,21 +78,7 @@ export interface Bitrix24ProcessWorld extends Omit<Bitrix24World, 'lf'> {
 }
 
 export async function startBitrix24ProcessWorld(backendName: BackendName, options: Bitrix24WorldOptions & { role?: 'start' | 'server' } = {}): Promise<Bitrix24ProcessWorld> {
-  const parts = await emulatedPortalAndBackend(backendName, options);
-  const closeWorld = async () => {
-    await parts.emulator.close();
-    await parts.backend.cleanup();
-  };
-  const longfunnel = await startLongfunnelProcess([options.role ?? 'start'], parts.env, closeWorld);
-  return {
-    ...parts,
-    url: longfunnel.url,
-    process: longfunnel.process,
-    async stop() {
-      await longfunnel.stop();
-      await closeWorld();
-    },
-  };
+  return startProcessWorld(await emulatedPortalAndBackend(backendName, options), options.role);
 }
 
 /** The install page and `BX24.installFinish()`, then waits for "history import finished" in `logs` (the world's own process by default). */

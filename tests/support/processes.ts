@@ -113,3 +113,32 @@ export async function waitFor<T>(
   }
   throw new Error(`Timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }
+
+/** What a CRM test world is made of before LongFunnel starts: an emulator, a backend and LongFunnel's env. */
+export interface WorldParts {
+  emulator: { close(): Promise<void> };
+  backend: { cleanup(): Promise<void> };
+  env: Record<string, string>;
+}
+
+/**
+ * A world's parts with LongFunnel as its own process (`longfunnel <role>`), as operators run it: its
+ * event loop does not delay the emulator's, so the emulator's rate limits see requests when they
+ * arrive. `stop` ends LongFunnel, then the emulator and the backend.
+ */
+export async function startProcessWorld<P extends WorldParts>(parts: P, role: 'start' | 'server' = 'start'): Promise<P & { url: string; process: RunningProcess; stop(): Promise<void> }> {
+  const closeWorld = async () => {
+    await parts.emulator.close();
+    await parts.backend.cleanup();
+  };
+  const longfunnel = await startLongfunnelProcess([role], parts.env, closeWorld);
+  return {
+    ...parts,
+    url: longfunnel.url,
+    process: longfunnel.process,
+    async stop() {
+      await longfunnel.stop();
+      await closeWorld();
+    },
+  };
+}
