@@ -3,7 +3,8 @@
  * reports, each in its own section that loads, fails and exports on its own.
  */
 import './dashboard.css';
-import { Api, ApiError, MODELS, type Credential, type DashboardContext, type Model } from './api.js';
+import type { DashboardContext, ReportModel } from '../../server/reports/answers.js';
+import { Api, ApiError, MODELS, type Credential } from './api.js';
 import { h, replaceChildren } from './dom.js';
 import { isoDay } from './format.js';
 import { setLocale, t, type Locale } from './i18n.js';
@@ -24,7 +25,7 @@ function chosenLocale(): Locale | undefined {
   }
 }
 
-function defaultFilters(model: Model): Filters {
+function defaultFilters(model: ReportModel): Filters {
   const to = new Date();
   const from = new Date(to.getTime() - 29 * 86_400_000);
   return { from: isoDay(from), to: isoDay(to), site_id: '', pipeline_id: '', model, level: 'won', interval: 'day' };
@@ -181,7 +182,7 @@ class Dashboard implements SectionHost {
             to: value('to'),
             site_id: value('site_id'),
             pipeline_id: value('pipeline_id'),
-            model: value('model') as Model,
+            model: value('model') as ReportModel,
           };
           this.reload();
         }) as EventListener,

@@ -3,21 +3,20 @@
  * empty state that says why, or the data; and exports its own CSV.
  */
 import type {
-  Api,
+  ChannelGroupBy,
   ChannelRow,
-  ChannelsReport,
-  CostImport,
+  ChannelsAnswer,
+  CostImportAnswer,
   DashboardContext,
-  FunnelReport,
-  Group,
-  LtvReport,
-  ManagersReport,
-  Model,
-  Params,
-  PathsReport,
-  TimeseriesReport,
-  UnmatchedReport,
-} from './api.js';
+  FunnelAnswer,
+  LtvAnswer,
+  ManagersAnswer,
+  PathsAnswer,
+  ReportModel,
+  TimeseriesAnswer,
+  UnmatchedAnswer,
+} from '../../server/reports/answers.js';
+import type { Api, Params } from './api.js';
 import { ApiError } from './api.js';
 import { barChart, chartEmpty, lineChart } from './charts.js';
 import { h, replaceChildren } from './dom.js';
@@ -29,7 +28,7 @@ export interface Filters {
   to: string;
   site_id: string;
   pipeline_id: string;
-  model: Model;
+  model: ReportModel;
   level: 'leads' | 'deals' | 'won';
   interval: 'day' | 'week';
 }
@@ -63,9 +62,12 @@ function emptyReason(host: SectionHost, needs: 'visits' | 'deals'): string {
   return t().noRows;
 }
 
-function table(headers: string[], rows: Array<Array<string | Node>>, options: { footer?: Array<string | Node>; id?: string; numericFrom?: number } = {}): HTMLElement {
+/** A table cell; null leaves it empty (the managers row of deals nobody is responsible for, whose user is not known by name either). */
+type Cell = string | Node | null;
+
+function table(headers: string[], rows: Cell[][], options: { footer?: Cell[]; id?: string; numericFrom?: number } = {}): HTMLElement {
   const numericFrom = options.numericFrom ?? 1;
-  const cells = (values: Array<string | Node>, tag: 'td' | 'th') =>
+  const cells = (values: Cell[], tag: 'td' | 'th') =>
     values.map((value, index) => h(tag, index >= numericFrom ? { class: 'lf-num' } : {}, value));
   return h(
     'div',
@@ -180,15 +182,15 @@ function everyDay(from: string, to: string): string[] {
   return days;
 }
 
-const NEXT_GROUP: Record<Group, Group | undefined> = { channel: 'source', source: 'campaign', campaign: 'term', term: undefined };
+const NEXT_GROUP: Record<ChannelGroupBy, ChannelGroupBy | undefined> = { channel: 'source', source: 'campaign', campaign: 'term', term: undefined };
 
-function keyLabel(row: ChannelRow, group: Group): string {
+function keyLabel(row: ChannelRow, group: ChannelGroupBy): string {
   const value = row.key[group];
   return value === undefined || value === null || value === '' ? '(none)' : value;
 }
 
 /** Reports 1 and 2: the channels table with its drill-down, and the top rows by revenue as a chart. */
-class ChannelsSection extends ReportSection<ChannelsReport> {
+class ChannelsSection extends ReportSection<ChannelsAnswer> {
   /** The drill path: the channel, then source, then campaign chosen so far. */
   private drill: { channel?: string; source?: string; campaign?: string } = {};
   readonly chartBody = h('div', { class: 'lf-chart' });
@@ -197,7 +199,7 @@ class ChannelsSection extends ReportSection<ChannelsReport> {
     super(host, 'channels');
   }
 
-  group(): Group {
+  group(): ChannelGroupBy {
     if (this.drill.campaign !== undefined) return 'term';
     if (this.drill.source !== undefined) return 'campaign';
     if (this.drill.channel !== undefined) return 'source';
@@ -261,7 +263,7 @@ class ChannelsSection extends ReportSection<ChannelsReport> {
     void this.load();
   }
 
-  draw(report: ChannelsReport): void {
+  draw(report: ChannelsAnswer): void {
     const group = report.group;
     const currency = report.currency;
     const next = NEXT_GROUP[group];
@@ -327,7 +329,7 @@ class TopChannelsSection implements Section {
 }
 
 /** Report 3: visits and leads per source over time. */
-class TimeseriesSection extends ReportSection<TimeseriesReport> {
+class TimeseriesSection extends ReportSection<TimeseriesAnswer> {
   constructor(host: SectionHost) {
     super(host, 'timeseries');
   }
@@ -358,7 +360,7 @@ class TimeseriesSection extends ReportSection<TimeseriesReport> {
     return [h('label', { class: 'lf-inline' }, t().interval, select)];
   }
 
-  draw(report: TimeseriesReport): void {
+  draw(report: TimeseriesAnswer): void {
     if (report.series.length === 0) {
       this.body.appendChild(h('p', { class: 'lf-empty' }, emptyReason(this.host, 'visits')));
       return;
@@ -390,7 +392,7 @@ class TimeseriesSection extends ReportSection<TimeseriesReport> {
 }
 
 /** Report 4: the long funnel, overall and per channel. */
-class FunnelSection extends ReportSection<FunnelReport> {
+class FunnelSection extends ReportSection<FunnelAnswer> {
   constructor(host: SectionHost) {
     super(host, 'funnel');
   }
@@ -407,7 +409,7 @@ class FunnelSection extends ReportSection<FunnelReport> {
     return { path: '/api/v1/reports/funnel', params: commonParams(this.host.filters), csvName: 'funnel' };
   }
 
-  draw(report: FunnelReport): void {
+  draw(report: FunnelAnswer): void {
     const c = t().col;
     if (report.visits === 0 && report.leads === 0 && report.stages.every((stage) => stage.entered === 0)) {
       this.body.appendChild(h('p', { class: 'lf-empty' }, emptyReason(this.host, report.stages.length === 0 ? 'deals' : 'visits')));
@@ -451,7 +453,7 @@ class FunnelSection extends ReportSection<FunnelReport> {
 }
 
 /** Report 5: managers. */
-class ManagersSection extends ReportSection<ManagersReport> {
+class ManagersSection extends ReportSection<ManagersAnswer> {
   constructor(host: SectionHost) {
     super(host, 'managers');
   }
@@ -464,7 +466,7 @@ class ManagersSection extends ReportSection<ManagersReport> {
     return { path: '/api/v1/reports/managers', params: commonParams(this.host.filters), csvName: 'managers' };
   }
 
-  draw(report: ManagersReport): void {
+  draw(report: ManagersAnswer): void {
     const c = t().col;
     if (report.rows.length === 0) {
       this.body.appendChild(h('p', { class: 'lf-empty' }, emptyReason(this.host, 'deals')));
@@ -480,7 +482,7 @@ class ManagersSection extends ReportSection<ManagersReport> {
 }
 
 /** Report 6: paths before a sale. */
-class PathsSection extends ReportSection<PathsReport> {
+class PathsSection extends ReportSection<PathsAnswer> {
   constructor(host: SectionHost) {
     super(host, 'paths');
   }
@@ -493,7 +495,7 @@ class PathsSection extends ReportSection<PathsReport> {
     return { path: '/api/v1/reports/paths', params: { ...commonParams(this.host.filters), limit: 20 }, csvName: 'paths' };
   }
 
-  draw(report: PathsReport): void {
+  draw(report: PathsAnswer): void {
     const c = t().col;
     if (report.rows.length === 0) {
       const reason = emptyReason(this.host, 'deals');
@@ -510,7 +512,7 @@ class PathsSection extends ReportSection<PathsReport> {
 }
 
 /** Report 7: LTV by first-touch source. */
-class LtvSection extends ReportSection<LtvReport> {
+class LtvSection extends ReportSection<LtvAnswer> {
   constructor(host: SectionHost) {
     super(host, 'ltv');
   }
@@ -523,7 +525,7 @@ class LtvSection extends ReportSection<LtvReport> {
     return { path: '/api/v1/reports/ltv', params: commonParams(this.host.filters), csvName: 'ltv' };
   }
 
-  draw(report: LtvReport): void {
+  draw(report: LtvAnswer): void {
     const c = t().col;
     if (report.rows.length === 0) {
       const reason = emptyReason(this.host, 'deals');
@@ -548,7 +550,7 @@ class LtvSection extends ReportSection<LtvReport> {
 }
 
 /** Report 8: leads without source. */
-class UnmatchedSection extends ReportSection<UnmatchedReport> {
+class UnmatchedSection extends ReportSection<UnmatchedAnswer> {
   constructor(host: SectionHost) {
     super(host, 'unmatched');
   }
@@ -561,7 +563,7 @@ class UnmatchedSection extends ReportSection<UnmatchedReport> {
     return { path: '/api/v1/reports/unmatched', params: commonParams(this.host.filters), csvName: 'unmatched' };
   }
 
-  draw(report: UnmatchedReport): void {
+  draw(report: UnmatchedAnswer): void {
     const c = t().col;
     if (report.total === 0) {
       this.body.appendChild(h('p', { class: 'lf-empty' }, emptyReason(this.host, 'deals')));
@@ -584,7 +586,7 @@ class UnmatchedSection extends ReportSection<UnmatchedReport> {
 
 /** Ad costs: upload a CSV (POST /api/v1/costs), then reload the reports that show costs. */
 class CostsSection implements Section {
-  private result: { kind: 'none' } | { kind: 'busy' } | { kind: 'done'; value: CostImport } | { kind: 'error'; message: string } = { kind: 'none' };
+  private result: { kind: 'none' } | { kind: 'busy' } | { kind: 'done'; value: CostImportAnswer } | { kind: 'error'; message: string } = { kind: 'none' };
   private output: HTMLElement = h('div');
 
   constructor(

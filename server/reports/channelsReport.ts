@@ -6,44 +6,10 @@
 import { channelGroupOf } from '../tracking/classification/index.js';
 import type { Database } from '../storage/database.js';
 import type { TenantSettings } from '../tenants/tenantSettings.js';
+import type { ChannelKey, ChannelRow, ChannelsAnswer } from './answers.js';
 import { costFactor, roundMoney } from './costStore.js';
 import { creditedDeals, creditedDealsSql, dealPathsStale, NO_SOURCE, NOT_SET, refreshDealPaths, refreshVisitMarks, reportQuery, SqlParams } from './dealCredits.js';
 import type { ChannelGroupBy, CommonParams } from './reportParams.js';
-
-export interface ChannelKey {
-  channel: string | null;
-  source?: string | null;
-  campaign?: string | null;
-  term?: string | null;
-}
-
-export interface ChannelRow {
-  key: ChannelKey;
-  visits: number;
-  visitors: number;
-  leads: number;
-  deals: number;
-  won: number;
-  revenue: number;
-  /** Deals that reached the chosen stage (`stage_id`), credited by the model; only when a stage was asked for. */
-  reached_stage?: number;
-  cost: number | null;
-  cpl: number | null;
-  cost_per_sale: number | null;
-  romi: number | null;
-  average_deal: number | null;
-  conversion: { visit_to_lead: number | null; lead_to_deal: number | null; deal_to_won: number | null };
-}
-
-export interface ChannelsAnswer {
-  period: { from: string; to: string };
-  model: string;
-  level: string;
-  group: ChannelGroupBy;
-  currency: string;
-  rows: ChannelRow[];
-  totals: ChannelRow;
-}
 
 export interface ChannelsParams extends CommonParams {
   group: ChannelGroupBy;

@@ -5,6 +5,7 @@
  * row or a skipped line with its number and why (docs/reports.md, "Ad costs").
  */
 import { CsvError, parse } from 'csv-parse/sync';
+import type { SkippedLine } from './answers.js';
 
 export const COST_MAPPINGS = ['generic', 'yandex_direct', 'vk_ads'] as const;
 export type CostMapping = (typeof COST_MAPPINGS)[number];
@@ -17,11 +18,6 @@ export interface CostLine {
   /** '' when the file names no campaign. */
   campaign: string;
   cost: number;
-}
-
-export interface SkippedLine {
-  line: number;
-  reason: string;
 }
 
 export interface ParsedCosts {

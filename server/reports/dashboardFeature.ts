@@ -15,6 +15,7 @@ import type { Feature, FeatureDeps } from '../runtime.js';
 import { requireTenantAccess, sessionOf } from '../security/tenantSession.js';
 import type { Queryable } from '../storage/database.js';
 import { tenantSettings } from '../tenants/tenantSettings.js';
+import type { DashboardContext } from './answers.js';
 import { dashboardAssets, dashboardBuildDir, dashboardSecurityHeaders, renderDashboardPage, type DashboardLocale } from './dashboardPage.js';
 
 /**
@@ -137,7 +138,7 @@ function dashboardRoutes(deps: FeatureDeps): Router {
       crm: crm.rows[0] ? { kind: crm.rows[0].crm, domain: crm.rows[0].domain, status: crm.rows[0].status } : null,
       has_visits: visits.rows.length > 0,
       has_deals: deals.rows.length > 0,
-    });
+    } satisfies DashboardContext);
   });
   return router;
 }

@@ -4,6 +4,7 @@
  */
 import type { Database } from '../storage/database.js';
 import type { TenantSettings } from '../tenants/tenantSettings.js';
+import type { FunnelAnswer, LtvAnswer, ManagersAnswer, PathsAnswer, TimeseriesAnswer, UnmatchedAnswer } from './answers.js';
 import { ratio, roundCount } from './channelsReport.js';
 import { roundMoney } from './costStore.js';
 import { creditedDeals, dealsCte, NO_SOURCE, PATH_SEPARATOR, refreshDealPaths, reportQuery, SqlParams, touchesCtes, type DealScope } from './dealCredits.js';
@@ -25,13 +26,6 @@ function visitFilter(tenantId: string, params: CommonParams, p: SqlParams, alias
 }
 
 // ---- 3. Visits and leads over time ----------------------------------------------------------
-
-export interface TimeseriesAnswer {
-  period: { from: string; to: string };
-  interval: 'day' | 'week';
-  currency: string;
-  series: Array<{ date: string; key: string; visits: number; leads: number }>;
-}
 
 export async function timeseriesReport(
   db: Database,
@@ -70,27 +64,6 @@ export async function timeseriesReport(
 }
 
 // ---- 4. The long funnel -----------------------------------------------------------------------
-
-export interface FunnelStage {
-  stage_id: string;
-  name: string;
-  sort: number;
-  entered: number;
-  conversion_from_previous: number | null;
-  median_seconds_in_stage: number | null;
-  lost: Array<{ reason: string; count: number }>;
-}
-
-export interface FunnelAnswer {
-  period: { from: string; to: string };
-  currency: string;
-  pipeline_id: string | null;
-  stages: FunnelStage[];
-  visits: number;
-  leads: number;
-  won: number;
-  by_channel: Array<{ channel: string; visits: number; leads: number; stages: Array<{ stage_id: string; entered: number }>; won: number }>;
-}
 
 /**
  * A lost deal's reason: the CRM's own (amoCRM: the lead's loss reason), else the failure stage it
@@ -261,12 +234,6 @@ export async function funnelReport(db: Database, tenantId: string, settings: Ten
 
 // ---- 5. Managers ------------------------------------------------------------------------------
 
-export interface ManagersAnswer {
-  period: { from: string; to: string };
-  currency: string;
-  rows: Array<{ user_id: string | null; user_name: string | null; deals: number; won: number; conversion: number | null; revenue: number; median_days_to_win: number | null }>;
-}
-
 /** `user_name` is the CRM user's name as last read (set-up and each reconciliation); null when unknown (the dashboard shows the id). */
 export async function managersReport(db: Database, tenantId: string, settings: TenantSettings, params: CommonParams): Promise<ManagersAnswer> {
   const p = new SqlParams();
@@ -295,12 +262,6 @@ export async function managersReport(db: Database, tenantId: string, settings: T
 
 // ---- 6. Paths before a sale -------------------------------------------------------------------
 
-export interface PathsAnswer {
-  period: { from: string; to: string };
-  currency: string;
-  rows: Array<{ path: string[]; deals: number; won: number; revenue: number }>;
-}
-
 export async function pathsReport(db: Database, tenantId: string, settings: TenantSettings, params: CommonParams & { limit: number }): Promise<PathsAnswer> {
   const scope = scopeOf(tenantId, params);
   await refreshDealPaths(db, tenantId, params.period, { lookbackDays: params.lookbackDays, halfLifeDays: params.halfLifeDays });
@@ -323,20 +284,6 @@ export async function pathsReport(db: Database, tenantId: string, settings: Tena
 }
 
 // ---- 7. LTV by first-touch source -------------------------------------------------------------
-
-export interface LtvAnswer {
-  period: { from: string; to: string };
-  currency: string;
-  rows: Array<{
-    first_touch_source: string;
-    contacts: number;
-    deals: number;
-    repeat_deals: number;
-    revenue: number;
-    revenue_per_contact: number | null;
-    by_month: Array<{ month: string; deals: number; revenue: number }>;
-  }>;
-}
 
 /**
  * Customers are CRM contacts (a deal's first contact). The cohort: contacts whose first deal was
@@ -386,16 +333,6 @@ export async function ltvReport(db: Database, tenantId: string, settings: Tenant
 }
 
 // ---- 8. Leads without a source ----------------------------------------------------------------
-
-export interface UnmatchedAnswer {
-  period: { from: string; to: string };
-  currency: string;
-  total: number;
-  unmatched: number;
-  share: number | null;
-  trend: Array<{ date: string; total: number; unmatched: number }>;
-  reasons: Array<{ reason: string; count: number }>;
-}
 
 /** A deal has no source when it was matched to no visitor, its visitor has no visits on its path, or it was not matched yet. */
 const UNMATCHED = `(d.match_method IS NULL OR d.match_method = 'none' OR d.match_reason IS NOT NULL)`;

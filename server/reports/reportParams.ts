@@ -6,14 +6,14 @@ import Joi from 'joi';
 import { ATTRIBUTION_MODELS, type AttributionModel } from '../attribution/index.js';
 import { AppError } from '../errors.js';
 import type { TenantSettings } from '../tenants/tenantSettings.js';
+import type { ChannelGroupBy, Level } from './answers.js';
 
 const DAY_MS = 86_400_000;
 /** The longest period one request may ask for. */
 export const MAX_PERIOD_DAYS = 731;
 
-/** Which conversions a model credits: every lead, deals, deals that reached a chosen stage (`stage_id`), won deals. */
-export type Level = 'leads' | 'deals' | 'stage' | 'won';
-export type ChannelGroupBy = 'channel' | 'source' | 'campaign' | 'term';
+/** `level` and `group` are echoed in the channels answer, so their types live with the answers. */
+export type { ChannelGroupBy, Level };
 
 export interface Period {
   /** YYYY-MM-DD, inclusive. */

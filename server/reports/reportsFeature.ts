@@ -11,6 +11,7 @@ import type { Feature, FeatureDeps } from '../runtime.js';
 import { requireTenantAccess, sessionTenant } from '../security/tenantSession.js';
 import { tenantOfApiKey } from '../tenants/tenantApiKeys.js';
 import { tenantSettings } from '../tenants/tenantSettings.js';
+import type { CostImportAnswer } from './answers.js';
 import { channelsReport, type ChannelsParams } from './channelsReport.js';
 import { COST_MAPPINGS, CostFileError, parseCostFile, type CostMapping } from './costImport.js';
 import { listCosts, storeCosts } from './costStore.js';
@@ -201,7 +202,7 @@ function reportRoutes(deps: FeatureDeps): Router {
     }
     await storeCosts(db, tenantId, parsed.rows, { mapping, includesVat: query.vat === 'included', vatPercent: settings.vatPercent });
     deps.logger.info('ad costs imported', { tenant: tenantId, mapping, lines: parsed.rows.length, skipped: parsed.skipped.length });
-    res.json({ imported: parsed.rows.length, skipped: parsed.skipped });
+    res.json({ imported: parsed.rows.length, skipped: parsed.skipped } satisfies CostImportAnswer);
   });
 
   router.get('/api/v1/costs', costAccess, async (req, res) => {
