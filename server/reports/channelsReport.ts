@@ -35,14 +35,9 @@ export function ratio(numerator: number | null, denominator: number | null): num
   return Math.round((numerator / denominator) * 1e6) / 1e6;
 }
 
-interface Measures {
+/** A channel's running totals: the answer row's counts, before costs and ratios are known. */
+interface Measures extends Pick<ChannelRow, 'visits' | 'visitors' | 'leads' | 'deals' | 'won' | 'revenue'> {
   key: Record<string, string>;
-  visits: number;
-  visitors: number;
-  leads: number;
-  deals: number;
-  won: number;
-  revenue: number;
   reachedStage: number;
   cost: number;
 }
