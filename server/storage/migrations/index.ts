@@ -13,10 +13,11 @@ import { m0008CallTracking } from './0008_call_tracking.js';
 import { m0009Reports } from './0009_reports.js';
 import { m0010LostReasonsUsers } from './0010_lost_reasons_users.js';
 import { m0014Zadarma } from './0014_zadarma.js';
+import { m0015VisitsFillfactor } from './0015_visits_fillfactor.js';
 
 export interface Migration {
   id: string;
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [m0001JobsTable, m0002Tracking, m0003Crm, m0004DealEntity, m0005DealFieldsSeen, m0006TenantSettings, m0007LeadCapture, m0008CallTracking, m0009Reports, m0010LostReasonsUsers, m0014Zadarma];
+export const migrations: readonly Migration[] = [m0001JobsTable, m0002Tracking, m0003Crm, m0004DealEntity, m0005DealFieldsSeen, m0006TenantSettings, m0007LeadCapture, m0008CallTracking, m0009Reports, m0010LostReasonsUsers, m0014Zadarma, m0015VisitsFillfactor];
