@@ -4,9 +4,15 @@
  * PostgreSQL (a fresh database), with realistic tracker payloads: many visitors and visits, UTM,
  * click-id and referrer landings, page views and goals. Then the collector again at half its peak
  * rate, paced evenly (pacedLoad.ts), for the latency a site sees under normal load.
+ *
+ * Between them, the floor (floorServer.ts): node:http that only parses the body and commits it raw
+ * to PostgreSQL with the same group commit. On a machine where the load generator, the server and
+ * PostgreSQL share the cores, floor/bare is about the highest ratio any collector could print there.
  */
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { prepareBackend } from '../tests/support/backends.js';
 import { spawnLongfunnel } from '../tests/support/processes.js';
 import { ADMIN_TOKEN, createTestSite } from '../tests/support/tracking.js';
@@ -100,15 +106,52 @@ async function load(url: string, body: () => string, seconds: number): Promise<O
   };
 }
 
+interface SideServer {
+  url: string;
+  pid: number;
+  stop: () => void;
+}
+
+/** A server in its own process that prints its port once it listens. */
+async function startSideServer(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<SideServer> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before listening`)));
+  });
+  return { url: `http://127.0.0.1:${port}/collect`, pid: child.pid ?? 0, stop: () => child.kill() };
+}
+
 /** The baseline, in its own process like the collector: node:http answering 204 to every POST. */
-async function startBareServer(): Promise<{ url: string; pid: number; stop: () => void }> {
+function startBareServer(): Promise<SideServer> {
   const source = `
     const http = require('node:http');
     const server = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.statusCode = 204; res.end(); }); });
     server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
-  const child = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve) => child.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
-  return { url: `http://127.0.0.1:${port}/collect`, pid: child.pid ?? 0, stop: () => child.kill() };
+  return startSideServer(['-e', source]);
+}
+
+/** The floor (floorServer.ts): node:http, JSON.parse and a group-committed INSERT of the raw body. */
+function startFloorServer(databaseUrl: string): Promise<SideServer> {
+  return startSideServer([fileURLToPath(new URL('./floorServer.js', import.meta.url))], { PATH: process.env.PATH, DATABASE_URL: databaseUrl });
+}
+
+/**
+ * How many of the collector's visit and visitor updates PostgreSQL made in place (HOT: the row's new
+ * version on the same page, no index entry added), from its statistics (they lag by about a second).
+ */
+async function visitUpdatesInPlace(databaseUrl: string): Promise<string> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ relname: string; updated: string; hot: string }>(
+      `SELECT relname, n_tup_upd AS updated, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE relname IN ('visits', 'visitors') ORDER BY relname DESC`,
+    );
+    const share = (row: { updated: string; hot: string }) => `${Math.round((100 * Number(row.hot)) / Math.max(Number(row.updated), 1))}%`;
+    return `updates made in place (HOT): ${rows.map((row) => `${row.relname} ${share(row)} of ${row.updated}`).join(', ')}`;
+  } finally {
+    await client.end();
+  }
 }
 
 const format = (measured: Measured) =>
@@ -142,13 +185,25 @@ export async function benchCollect(): Promise<void> {
     // The same requests as the collector got, so autocannon does the same work per request on both sides.
     const baseline = await drive(bare.url, payloadFactory(site.key), { pids: [bare.pid] });
     console.log(`bare node:http:     ${format(baseline)}`);
+    // What the machine allows any collector that commits before answering: the ratio's ceiling here.
+    const floorServer = await startFloorServer(backend.env.DATABASE_URL!);
+    try {
+      const floor = await drive(floorServer.url, payloadFactory(site.key), { pids: [floorServer.pid], databaseUrl: backend.env.DATABASE_URL });
+      console.log(`floor (node:http + JSON.parse + group-committed INSERT of the raw body): ${format(floor)}`);
+      console.log(`floor/bare: ${(floor.requestsPerSecond / baseline.requestsPerSecond).toFixed(3)} (about the most a collector that commits to PostgreSQL before answering reaches on this machine)`);
+    } finally {
+      floorServer.stop();
+    }
     const halfRate = Math.max(1, Math.round(collect.requestsPerSecond / 2));
     const nextPayload = payloadFactory(site.key);
+    // The same warm-up as the closed-loop runs: the pacer's own connections and code warm up first.
+    if (WARMUP_SECONDS > 0) await pacedLoad(`${collectorUrl}/collect`, halfRate, WARMUP_SECONDS, () => ({ body: nextPayload(), headers }));
     const atHalf = await pacedLoad(`${collectorUrl}/collect`, halfRate, DURATION_SECONDS, () => ({ body: nextPayload(), headers }));
     console.log(
       `collector paced at ${halfRate} req/s (half its peak): achieved ${atHalf.achievedPerSecond} req/s, ` +
         `p50 ${atHalf.p50Ms} ms, p99 ${atHalf.p99Ms} ms, failed ${atHalf.failed} (target p99 <= 25 ms)`,
     );
+    console.log(await visitUpdatesInPlace(backend.env.DATABASE_URL!));
     console.log(`ratio=${(collect.requestsPerSecond / baseline.requestsPerSecond).toFixed(3)}`);
   } finally {
     bare.stop();

@@ -1,5 +1,5 @@
 /**
- * An open-loop load at a fixed rate, spread evenly over time (every 5 ms, rate/200 requests), and
+ * An open-loop load at a fixed rate, spread evenly over time (every millisecond, rate/1000 requests), and
  * the latency of each request measured from when it was due. autocannon's fixed-rate mode sends each
  * second's quota in a burst and corrects for it with a 1 ms expected interval, which measures the
  * burst, not the server; this measures what a site sees at a steady rate.
@@ -28,7 +28,9 @@ export async function pacedLoad(
   let failed = 0;
   let sent = 0;
   const inFlight = new Set<Promise<void>>();
-  const tickMs = 5;
+  // Requests due within a tick wait for it, and that wait counts as latency: at 5 ms ticks it added
+  // about 3 ms to every request (a bare node:http server measured p50 4 ms, at 1 ms ticks 1.1 ms).
+  const tickMs = 1;
   const started = performance.now();
   const end = started + durationSeconds * 1000;
 
