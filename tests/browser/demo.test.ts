@@ -3,7 +3,9 @@
  * in with the generated admin token) with channels, revenue, ROMI, the funnel and paths; the demo
  * deal card (the amoCRM card page with the LongFunnel widget) for the enriched deal; and a demo site
  * whose real tracker swaps in a tracking number and captures the request form. Saves
- * docs/images/demo-dashboard.png and docs/images/demo-deal-card.png.
+ * demo-dashboard.png and demo-deal-card.png: to docs/images/ with LF_UPDATE_SCREENSHOTS=1 (the
+ * README and the demo guide show them), else to a temporary directory, so a test run leaves the
+ * checkout as it was.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -23,7 +25,7 @@ interface DemoReadiness {
   sites?: Array<{ crm: string; tenant: string; url: string }>;
 }
 
-const imagesDir = path.join(repoRoot, 'docs/images');
+const imagesDir = process.env.LF_UPDATE_SCREENSHOTS ? path.join(repoRoot, 'docs/images') : fs.mkdtempSync(path.join(os.tmpdir(), 'longfunnel-demo-'));
 let demo: RunningProcess;
 let browser: Browser;
 let dataDir: string;
