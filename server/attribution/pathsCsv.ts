@@ -75,19 +75,23 @@ export function parsePathsCsv(text: string): ChannelPath[] {
   });
 }
 
+/** A channel's measures in the order of the CSV's columns after `channel`. */
+export function channelTotalsMeasures(totals: ChannelTotals): number[] {
+  return [
+    totals.firstConversions,
+    totals.firstValue,
+    totals.lastConversions,
+    totals.lastValue,
+    totals.linearConversions,
+    totals.linearValue,
+    totals.markovConversions,
+    totals.markovValue,
+  ];
+}
+
 export function formatChannelTotalsCsv(channels: readonly ChannelTotals[]): string {
   return stringify(
-    channels.map((totals) => [
-      totals.channel,
-      totals.firstConversions,
-      totals.firstValue,
-      totals.lastConversions,
-      totals.lastValue,
-      totals.linearConversions,
-      totals.linearValue,
-      totals.markovConversions,
-      totals.markovValue,
-    ]),
+    channels.map((totals) => [totals.channel, ...channelTotalsMeasures(totals)]),
     { header: true, columns: [...CHANNELS_HEADER] },
   );
 }

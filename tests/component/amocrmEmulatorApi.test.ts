@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { createManualClock } from '../../integrations/amocrm/emulator/clock.js';
 import { startAmocrmEmulator, type AmocrmEmulator, type EmulatedAccount } from '../../integrations/amocrm/emulator/server.js';
+import { amocrmApi, expectJson, type AmocrmApiInit } from '../support/amocrmApi.js';
 
 interface CustomFieldValue {
   field_id: number;
@@ -76,26 +77,16 @@ describe('amoCRM emulator REST API v4 (amocrm.md 2)', () => {
     await emulator?.close();
   });
 
-  function api(path: string, init: { method?: string; body?: unknown; baseUrl?: string; headers?: Record<string, string> } = {}): Promise<Response> {
-    return fetch(`${init.baseUrl ?? acme.baseUrl}/api/v4${path}`, {
-      method: init.method ?? 'GET',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-    });
-  }
+  const api = (path: string, init: AmocrmApiInit & { baseUrl?: string } = {}) => amocrmApi(init.baseUrl ?? acme.baseUrl, token, path, init);
 
-  async function json<T>(response: Response, status = 200): Promise<T> {
-    assert.equal(response.status, status, `expected ${status}, got ${response.status}: ${await response.clone().text()}`);
-    return (await response.json()) as T;
-  }
 
   async function createLeads(items: unknown[]): Promise<number[]> {
-    const body = await json<{ _embedded: { leads: Array<{ id: number }> } }>(await api('/leads', { method: 'POST', body: items }));
+    const body = await expectJson<{ _embedded: { leads: Array<{ id: number }> } }>(await api('/leads', { method: 'POST', body: items }));
     return body._embedded.leads.map((lead) => lead.id);
   }
 
   async function mainPipeline(): Promise<PipelineBody> {
-    const body = await json<{ _embedded: { pipelines: PipelineBody[] } }>(await api('/leads/pipelines'));
+    const body = await expectJson<{ _embedded: { pipelines: PipelineBody[] } }>(await api('/leads/pipelines'));
     const main = body._embedded.pipelines.find((pipeline) => pipeline.is_main);
     assert.ok(main);
     return main;
@@ -111,7 +102,7 @@ describe('amoCRM emulator REST API v4 (amocrm.md 2)', () => {
     });
 
     test('when the account is addressed by path prefix, then it is served and links keep the prefix', async () => {
-      const body = await json<{ subdomain: string; _links: { self: { href: string } } }>(await api('/account'));
+      const body = await expectJson<{ subdomain: string; _links: { self: { href: string } } }>(await api('/account'));
       assert.equal(body.subdomain, 'acme');
       assert.equal(body._links.self.href, `${emulator.url}/_accounts/acme/api/v4/account`);
     });
@@ -151,16 +142,16 @@ describe('amoCRM emulator REST API v4 (amocrm.md 2)', () => {
 
   describe('account, pipelines and custom fields', () => {
     test('when with=datetime_settings,amojo_id is asked, then those extras are included', async () => {
-      const body = await json<{ amojo_id?: string; _embedded?: { datetime_settings?: { timezone: string } } }>(await api('/account?with=datetime_settings,amojo_id'));
+      const body = await expectJson<{ amojo_id?: string; _embedded?: { datetime_settings?: { timezone: string } } }>(await api('/account?with=datetime_settings,amojo_id'));
       assert.equal(typeof body.amojo_id, 'string');
       assert.equal(body._embedded?.datetime_settings?.timezone, 'Europe/Moscow');
-      const plain = await json<Record<string, unknown>>(await api('/account'));
+      const plain = await expectJson<Record<string, unknown>>(await api('/account'));
       assert.equal(plain['amojo_id'], undefined);
       assert.equal(plain['_embedded'], undefined);
     });
 
     test('when pipelines are listed, then the main one has unsorted, regular, 142 and 143 stages', async () => {
-      const body = await json<{ _total_items: number; _embedded: { pipelines: PipelineBody[] } }>(await api('/leads/pipelines'));
+      const body = await expectJson<{ _total_items: number; _embedded: { pipelines: PipelineBody[] } }>(await api('/leads/pipelines'));
       assert.equal(body._total_items, 1);
       const statuses = body._embedded.pipelines[0]?._embedded.statuses ?? [];
       assert.equal(statuses[0]?.type, 1);
@@ -169,18 +160,18 @@ describe('amoCRM emulator REST API v4 (amocrm.md 2)', () => {
 
     test('when an unknown pipeline is asked, then the answer is the documented 404', async () => {
       const response = await api('/leads/pipelines/1');
-      assert.deepEqual(await json(response, 404), { title: 'Not Found', type: 'https://httpstatus.es/404', status: 404, detail: 'Pipeline not found' });
+      assert.deepEqual(await expectJson(response, 404), { title: 'Not Found', type: 'https://httpstatus.es/404', status: 404, detail: 'Pipeline not found' });
     });
 
     test('when statuses of a pipeline are listed, then 142 and 143 are there', async () => {
       const pipeline = await mainPipeline();
-      const body = await json<{ _embedded: { statuses: Array<{ id: number }> } }>(await api(`/leads/pipelines/${pipeline.id}/statuses`));
+      const body = await expectJson<{ _embedded: { statuses: Array<{ id: number }> } }>(await api(`/leads/pipelines/${pipeline.id}/statuses`));
       assert.ok(body._embedded.statuses.some((status) => status.id === 142));
       assert.ok(body._embedded.statuses.some((status) => status.id === 143));
     });
 
     test('when tracking_data fields are listed, then the 19 built-in codes are there', async () => {
-      const body = await json<{ _embedded: { custom_fields: Array<{ code: string; type: string }> } }>(
+      const body = await expectJson<{ _embedded: { custom_fields: Array<{ code: string; type: string }> } }>(
         await api('/leads/custom_fields?filter[type][]=tracking_data&limit=250'),
       );
       const codes = body._embedded.custom_fields.map((field) => field.code);
@@ -198,16 +189,16 @@ describe('amoCRM emulator REST API v4 (amocrm.md 2)', () => {
     });
 
     test('when custom fields are paged by 5, then next appears until the last page and past it comes 204', async () => {
-      const first = await json<{ _page: number; _links: { next?: { href: string } } }>(await api('/leads/custom_fields?limit=5'));
+      const first = await expectJson<{ _page: number; _links: { next?: { href: string } } }>(await api('/leads/custom_fields?limit=5'));
       assert.equal(first._page, 1);
       assert.ok(first._links.next?.href.includes('page=2'));
-      const last = await json<{ _links: { next?: unknown } }>(await api('/leads/custom_fields?limit=5&page=4'));
+      const last = await expectJson<{ _links: { next?: unknown } }>(await api('/leads/custom_fields?limit=5&page=4'));
       assert.equal(last._links.next, undefined);
       assert.equal((await api('/leads/custom_fields?limit=5&page=5')).status, 204);
     });
 
     test('when a select field is created, then it answers 201 with the field, its enums and the request_id', async () => {
-      const body = await json<{ _total_items: number; _embedded: { custom_fields: Array<{ id: number; code: string; request_id: string; enums: Array<{ id: number; value: string }> }> } }>(
+      const body = await expectJson<{ _total_items: number; _embedded: { custom_fields: Array<{ id: number; code: string; request_id: string; enums: Array<{ id: number; value: string }> }> } }>(
         await api('/leads/custom_fields', {
           method: 'POST',
           body: [{ name: 'Источник (middleware)', type: 'select', code: 'MW_SOURCE', sort: 510, request_id: 'cf-1', enums: [{ value: 'Яндекс.Директ', sort: 1 }, { value: 'Google Ads', sort: 2 }] }],
@@ -223,7 +214,7 @@ describe('amoCRM emulator REST API v4 (amocrm.md 2)', () => {
 
     test('when a field is created without name, with a bad type or a taken code, then nothing is created and each error is named', async () => {
       const before = emulator.state.customFields.size;
-      const body = await json<ValidationProblem>(
+      const body = await expectJson<ValidationProblem>(
         await api('/leads/custom_fields', {
           method: 'POST',
           body: [{ type: 'text' }, { name: 'X', type: 'nonsense' }, { name: 'Y', type: 'text', code: 'UTM_SOURCE' }, { name: 'Z', type: 'select' }],
@@ -246,7 +237,7 @@ describe('amoCRM emulator REST API v4 (amocrm.md 2)', () => {
   describe('leads', () => {
     test('when a lead is created without a stage, then it lands in the first regular stage of the main pipeline', async () => {
       const [id] = await createLeads([{ name: 'Заявка с сайта', price: 15000 }]);
-      const lead = await json<LeadBody>(await api(`/leads/${id}`));
+      const lead = await expectJson<LeadBody>(await api(`/leads/${id}`));
       const pipeline = await mainPipeline();
       const firstRegular = pipeline._embedded.statuses.find((status) => status.type === 0);
       assert.equal(lead.pipeline_id, pipeline.id);
@@ -257,7 +248,7 @@ describe('amoCRM emulator REST API v4 (amocrm.md 2)', () => {
     });
 
     test('when leads are created, then the response echoes request_id or the index', async () => {
-      const body = await json<{ _embedded: { leads: Array<{ id: number; request_id: string }> } }>(
+      const body = await expectJson<{ _embedded: { leads: Array<{ id: number; request_id: string }> } }>(
         await api('/leads', { method: 'POST', body: [{ name: 'a', request_id: 'frm-7f3a' }, { name: 'b' }] }),
       );
       assert.deepEqual(body._embedded.leads.map((lead) => lead.request_id), ['frm-7f3a', '1']);
@@ -274,7 +265,7 @@ describe('amoCRM emulator REST API v4 (amocrm.md 2)', () => {
           ],
         },
       ]);
-      const lead = await json<LeadBody>(await api(`/leads/${id}`));
+      const lead = await expectJson<LeadBody>(await api(`/leads/${id}`));
       assert.deepEqual(
         lead.custom_fields_values?.map((value) => [value.field_code, value.field_name, value.field_type, value.values]),
         [
@@ -290,14 +281,14 @@ describe('amoCRM emulator REST API v4 (amocrm.md 2)', () => {
         { name: 'two' },
       ]);
       clock.advance(60_000);
-      const body = await json<{ _embedded: { leads: Array<{ id: number; updated_at: number; request_id: string }> } }>(
+      const body = await expectJson<{ _embedded: { leads: Array<{ id: number; updated_at: number; request_id: string }> } }>(
         await api('/leads', {
           method: 'PATCH',
           body: ids.map((id) => ({ id, custom_fields_values: [{ field_code: 'UTM_MEDIUM', values: [{ value: 'cpc' }] }, { field_code: 'YCLID', values: [{ value: '2411832901987654321' }] }] })),
         }),
       );
       assert.deepEqual(body._embedded.leads.map((lead) => [lead.id, lead.request_id, lead.updated_at]), ids.map((id, index) => [id, String(index), Math.floor(clock.now() / 1000)]));
-      const first = await json<LeadBody>(await api(`/leads/${ids[0]}`));
+      const first = await expectJson<LeadBody>(await api(`/leads/${ids[0]}`));
       assert.deepEqual(first.custom_fields_values?.map((value) => [value.field_code, value.values[0]?.value]), [
         ['UTM_SOURCE', 'google'],
         ['UTM_MEDIUM', 'cpc'],
@@ -307,15 +298,15 @@ describe('amoCRM emulator REST API v4 (amocrm.md 2)', () => {
 
     test('when one lead is patched into 142, then it answers id and updated_at and the lead is closed', async () => {
       const [id] = await createLeads([{ name: 'to win' }]);
-      const body = await json<{ id: number; updated_at: number }>(await api(`/leads/${id}`, { method: 'PATCH', body: { status_id: 142 } }));
+      const body = await expectJson<{ id: number; updated_at: number }>(await api(`/leads/${id}`, { method: 'PATCH', body: { status_id: 142 } }));
       assert.equal(body.id, id);
-      const lead = await json<LeadBody>(await api(`/leads/${id}`));
+      const lead = await expectJson<LeadBody>(await api(`/leads/${id}`));
       assert.equal(lead.status_id, 142);
       assert.equal(lead.closed_at, Math.floor(clock.now() / 1000));
     });
 
     test('when a lead is created into 142 without pipeline_id, then it is a validation error', async () => {
-      const body = await json<ValidationProblem>(await api('/leads', { method: 'POST', body: [{ name: 'won', status_id: 142 }] }), 400);
+      const body = await expectJson<ValidationProblem>(await api('/leads', { method: 'POST', body: [{ name: 'won', status_id: 142 }] }), 400);
       assert.equal(body['validation-errors'][0]?.errors[0]?.path, 'pipeline_id');
     });
 
@@ -323,7 +314,7 @@ describe('amoCRM emulator REST API v4 (amocrm.md 2)', () => {
       const leadsBefore = emulator.state.leads.size;
       const response = await api('/leads', { method: 'POST', body: [{ name: 'ok' }, { name: 'bad', custom_fields_values: [{ field_id: 1, values: [{ value: 'x' }] }] }] });
       assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/);
-      assert.deepEqual(await json(response, 400), {
+      assert.deepEqual(await expectJson(response, 400), {
         'validation-errors': [
           { request_id: '1', errors: [{ code: 'NotSupportedChoice', path: 'custom_fields_values.0.field_id', detail: 'The value you selected is not a valid choice.' }] },
         ],
@@ -336,7 +327,7 @@ describe('amoCRM emulator REST API v4 (amocrm.md 2)', () => {
     });
 
     test('when a value has the wrong type or an unknown field_code is used, then InvalidType and NotSupportedChoice are reported', async () => {
-      const body = await json<ValidationProblem>(
+      const body = await expectJson<ValidationProblem>(
         await api('/leads', {
           method: 'POST',
           body: [{ price: 'a lot', custom_fields_values: [{ field_code: 'UTM_SOURCE', values: [{ value: { nested: true } }] }, { field_code: 'NO_SUCH_CODE', values: [{ value: 'x' }] }] }],
@@ -352,9 +343,9 @@ describe('amoCRM emulator REST API v4 (amocrm.md 2)', () => {
 
     test('when a bulk patch names a missing lead or omits the id, then the whole batch is refused', async () => {
       const [id] = await createLeads([{ name: 'keep' }]);
-      const body = await json<ValidationProblem>(await api('/leads', { method: 'PATCH', body: [{ id, name: 'changed' }, { id: 1, name: 'x' }, { name: 'no id' }] }), 400);
+      const body = await expectJson<ValidationProblem>(await api('/leads', { method: 'PATCH', body: [{ id, name: 'changed' }, { id: 1, name: 'x' }, { name: 'no id' }] }), 400);
       assert.deepEqual(body['validation-errors'].map((entry) => [entry.request_id, entry.errors[0]?.path]), [['1', 'id'], ['2', 'id']]);
-      assert.equal((await json<LeadBody>(await api(`/leads/${id}`))).name, 'keep');
+      assert.equal((await expectJson<LeadBody>(await api(`/leads/${id}`))).name, 'keep');
     });
 
     test('when a batch is larger than 250, then it is refused with 400', async () => {
@@ -366,7 +357,7 @@ describe('amoCRM emulator REST API v4 (amocrm.md 2)', () => {
     test('when leads are filtered by id, then only those come back and elements echo the query in their self link', async () => {
       const ids = await createLeads([{ name: 'f1' }, { name: 'f2' }, { name: 'f3' }]);
       const query = `filter[id][]=${ids[0]}&filter[id][]=${ids[2]}`;
-      const body = await json<LeadList>(await api(`/leads?${query}`));
+      const body = await expectJson<LeadList>(await api(`/leads?${query}`));
       assert.deepEqual(body._embedded.leads.map((lead) => lead.id), [ids[0], ids[2]]);
       assert.ok(body._embedded.leads[0]?._links.self.href.endsWith(`/api/v4/leads/${ids[0]}?${new URLSearchParams(query).toString()}`));
     });
@@ -383,10 +374,10 @@ describe('amoCRM emulator REST API v4 (amocrm.md 2)', () => {
       await createLeads(batch);
       await createLeads(batch.slice(0, 10));
       const total = existing + 260;
-      const first = await json<LeadList>(await api('/leads?limit=500'));
+      const first = await expectJson<LeadList>(await api('/leads?limit=500'));
       assert.equal(first._embedded.leads.length, 250);
       assert.ok(first._links.next?.href.includes('limit=250'));
-      const second = await json<LeadList>(await api('/leads?limit=500&page=2'));
+      const second = await expectJson<LeadList>(await api('/leads?limit=500&page=2'));
       assert.equal(second._embedded.leads.length, total - 250);
       assert.equal(second._links.next, undefined);
       assert.ok(second._links.prev);
@@ -395,21 +386,21 @@ describe('amoCRM emulator REST API v4 (amocrm.md 2)', () => {
     test('when a lead is created with a contact, then with=contacts lists it and without it is absent', async () => {
       const contactId = emulator.createContact('acme');
       const [id] = await createLeads([{ name: 'with contact', _embedded: { contacts: [{ id: contactId, is_main: true }] } }]);
-      const withContacts = await json<LeadList>(await api(`/leads?filter[id][]=${id}&with=contacts`));
+      const withContacts = await expectJson<LeadList>(await api(`/leads?filter[id][]=${id}&with=contacts`));
       assert.deepEqual(withContacts._embedded.leads[0]?._embedded.contacts?.map((contact) => [contact.id, contact.is_main]), [[contactId, true]]);
-      const plain = await json<LeadBody>(await api(`/leads/${id}`));
+      const plain = await expectJson<LeadBody>(await api(`/leads/${id}`));
       assert.equal(plain._embedded.contacts, undefined);
     });
 
     test('when a lead links a contact that does not exist, then it is a validation error', async () => {
-      const body = await json<ValidationProblem>(await api('/leads', { method: 'POST', body: [{ name: 'x', _embedded: { contacts: [{ id: 1 }] } }] }), 400);
+      const body = await expectJson<ValidationProblem>(await api('/leads', { method: 'POST', body: [{ name: 'x', _embedded: { contacts: [{ id: 1 }] } }] }), 400);
       assert.equal(body['validation-errors'][0]?.errors[0]?.path, '_embedded.contacts.0.id');
     });
 
     test('when tags are sent on update, then they replace the previous tags', async () => {
       const [id] = await createLeads([{ name: 'tagged', _embedded: { tags: [{ name: 'site' }, { name: 'promo' }] } }]);
-      await json(await api(`/leads/${id}`, { method: 'PATCH', body: { _embedded: { tags: [{ name: 'promo' }] } } }));
-      const lead = await json<LeadBody>(await api(`/leads/${id}`));
+      await expectJson(await api(`/leads/${id}`, { method: 'PATCH', body: { _embedded: { tags: [{ name: 'promo' }] } } }));
+      const lead = await expectJson<LeadBody>(await api(`/leads/${id}`));
       assert.deepEqual(lead._embedded.tags.map((tag) => tag.name), ['promo']);
     });
 

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createManualClock } from '../../integrations/amocrm/emulator/clock.js';
 import { startAmocrmEmulator, type AmocrmEmulator, type EmulatedAccount } from '../../integrations/amocrm/emulator/server.js';
+import { amocrmApi, expectJson, type AmocrmApiInit } from '../support/amocrmApi.js';
 
 describe('amoCRM emulator notes, complex leads and unsorted forms (amocrm.md 2.3, 2.4, 2.9)', () => {
   const clock = createManualClock(Date.UTC(2026, 10, 22, 9, 26, 51));
@@ -27,7 +28,7 @@ describe('amoCRM emulator notes, complex leads and unsorted forms (amocrm.md 2.3
     });
     await new Promise<void>((resolve) => hookServer.listen(0, '127.0.0.1', () => resolve()));
     const destination = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/`;
-    await json(await api('/webhooks', { method: 'POST', body: { destination, settings: ['note_lead', 'add_lead', 'add_contact'] } }));
+    await expectJson(await api('/webhooks', { method: 'POST', body: { destination, settings: ['note_lead', 'add_lead', 'add_contact'] } }));
   });
 
   after(async () => {
@@ -36,21 +37,11 @@ describe('amoCRM emulator notes, complex leads and unsorted forms (amocrm.md 2.3
     await new Promise<void>((resolve) => hookServer.close(() => resolve()));
   });
 
-  function api(path: string, init: { method?: string; body?: unknown } = {}): Promise<Response> {
-    return fetch(`${acme.baseUrl}/api/v4${path}`, {
-      method: init.method ?? 'GET',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-    });
-  }
+  const api = (path: string, init: AmocrmApiInit = {}) => amocrmApi(acme.baseUrl, token, path, init);
 
-  async function json<T>(response: Response, status = 200): Promise<T> {
-    assert.equal(response.status, status, `expected ${status}, got ${response.status}: ${await response.clone().text()}`);
-    return (await response.json()) as T;
-  }
 
   async function newLeadId(): Promise<number> {
-    const body = await json<{ _embedded: { leads: Array<{ id: number }> } }>(await api('/leads', { method: 'POST', body: [{ name: 'L' }] }));
+    const body = await expectJson<{ _embedded: { leads: Array<{ id: number }> } }>(await api('/leads', { method: 'POST', body: [{ name: 'L' }] }));
     return body._embedded.leads[0]?.id ?? 0;
   }
 
@@ -63,7 +54,7 @@ describe('amoCRM emulator notes, complex leads and unsorted forms (amocrm.md 2.3
     test('when a service_message note is added, then it echoes request_id, is listed on the lead and sends note_lead', async () => {
       const leadId = await newLeadId();
       await takeHooks();
-      const created = await json<{ _embedded: { notes: Array<{ id: number; entity_id: number; request_id: string }> } }>(
+      const created = await expectJson<{ _embedded: { notes: Array<{ id: number; entity_id: number; request_id: string }> } }>(
         await api('/leads/notes', {
           method: 'POST',
           body: [{ entity_id: leadId, note_type: 'service_message', request_id: 'n1', is_need_to_trigger_digital_pipeline: false, params: { service: 'Analytics middleware', text: 'Источник: yandex / cpc' } }],
@@ -72,7 +63,7 @@ describe('amoCRM emulator notes, complex leads and unsorted forms (amocrm.md 2.3
       const note = created._embedded.notes[0];
       assert.equal(note?.entity_id, leadId);
       assert.equal(note?.request_id, 'n1');
-      const listed = await json<{ _embedded: { notes: Array<{ id: number; note_type: string; params: Record<string, string> }> } }>(await api(`/leads/${leadId}/notes`));
+      const listed = await expectJson<{ _embedded: { notes: Array<{ id: number; note_type: string; params: Record<string, string> }> } }>(await api(`/leads/${leadId}/notes`));
       assert.deepEqual(listed._embedded.notes.map((entry) => [entry.id, entry.note_type, entry.params['service']]), [[note?.id, 'service_message', 'Analytics middleware']]);
       const [hook] = await takeHooks();
       assert.equal(hook?.get('leads[note][0][note][id]'), String(note?.id));
@@ -85,7 +76,7 @@ describe('amoCRM emulator notes, complex leads and unsorted forms (amocrm.md 2.3
 
     test('when a common note is posted to /leads/{id}/notes without text, then it is refused; an unknown lead answers 404', async () => {
       const leadId = await newLeadId();
-      const refused = await json<{ 'validation-errors': Array<{ errors: Array<{ path: string }> }> }>(
+      const refused = await expectJson<{ 'validation-errors': Array<{ errors: Array<{ path: string }> }> }>(
         await api(`/leads/${leadId}/notes`, { method: 'POST', body: [{ note_type: 'common', params: {} }] }),
         400,
       );
@@ -111,14 +102,14 @@ describe('amoCRM emulator notes, complex leads and unsorted forms (amocrm.md 2.3
         }],
       });
       assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
-      const [result] = await json<Array<{ id: number; contact_id: number; company_id: number; request_id: string[]; merged: boolean }>>(response);
+      const [result] = await expectJson<Array<{ id: number; contact_id: number; company_id: number; request_id: string[]; merged: boolean }>>(response);
       assert.ok(result);
       assert.deepEqual(result.request_id, ['req-1']);
       assert.equal(result.merged, false);
-      const lead = await json<{ _embedded: { contacts: Array<{ id: number; is_main: boolean }>; companies: Array<{ id: number }> } }>(await api(`/leads/${result.id}?with=contacts`));
+      const lead = await expectJson<{ _embedded: { contacts: Array<{ id: number; is_main: boolean }>; companies: Array<{ id: number }> } }>(await api(`/leads/${result.id}?with=contacts`));
       assert.deepEqual(lead._embedded.contacts.map((contact) => [contact.id, contact.is_main]), [[result.contact_id, true]]);
       assert.deepEqual(lead._embedded.companies.map((company) => company.id), [result.company_id]);
-      const found = await json<{ _embedded: { contacts: Array<{ id: number }> } }>(await api('/contacts?query=9001234567'));
+      const found = await expectJson<{ _embedded: { contacts: Array<{ id: number }> } }>(await api('/contacts?query=9001234567'));
       assert.ok(found._embedded.contacts.some((contact) => contact.id === result.contact_id));
       const bodies = await takeHooks();
       assert.equal(bodies[0]?.get('leads[add][0][id]'), String(result.id));
@@ -127,7 +118,7 @@ describe('amoCRM emulator notes, complex leads and unsorted forms (amocrm.md 2.3
 
     test('when more than 50 leads or two contacts are sent, then complex answers 400', async () => {
       assert.equal((await api('/leads/complex', { method: 'POST', body: Array.from({ length: 51 }, () => ({ name: 'x' })) })).status, 400);
-      const refused = await json<{ 'validation-errors': Array<{ errors: Array<{ path: string }> }> }>(
+      const refused = await expectJson<{ 'validation-errors': Array<{ errors: Array<{ path: string }> }> }>(
         await api('/leads/complex', { method: 'POST', body: [{ name: 'x', _embedded: { contacts: [{ name: 'a' }, { name: 'b' }] } }] }),
         400,
       );
@@ -137,13 +128,13 @@ describe('amoCRM emulator notes, complex leads and unsorted forms (amocrm.md 2.3
     test('when complex carries metadata, then the lead lands in the unsorted stage whatever status_id says', async () => {
       const pipeline = [...emulator.state.pipelines.values()].find((candidate) => candidate.accountId === acme.account.id && candidate.isMain);
       const regular = pipeline?.statuses.find((status) => status.sort === 30);
-      const [result] = await json<Array<{ id: number }>>(
+      const [result] = await expectJson<Array<{ id: number }>>(
         await api('/leads/complex', {
           method: 'POST',
           body: [{ name: 'Форма', status_id: regular?.id, _embedded: { metadata: { category: 'forms', form_id: 'landing-1', form_name: 'Консультация', form_page: 'https://example.com/promo', form_sent_at: 1748268669, ip: '203.0.113.7', referer: 'https://yandex.ru/' } } }],
         }),
       );
-      const lead = await json<{ status_id: number }>(await api(`/leads/${result?.id}`));
+      const lead = await expectJson<{ status_id: number }>(await api(`/leads/${result?.id}`));
       assert.equal(lead.status_id, pipeline?.statuses.find((status) => status.type === 1)?.id);
     });
   });
@@ -156,8 +147,8 @@ describe('amoCRM emulator notes, complex leads and unsorted forms (amocrm.md 2.3
     type ComplexResult = Array<{ id: number; contact_id: number | null; request_id: string[]; merged: boolean }>;
 
     test('when duplicate control is off, then a repeated phone makes a new lead and contact', async () => {
-      const [first] = await json<ComplexResult>(await api('/leads/complex', { method: 'POST', body: [withPhone('d-0', '+7 901 000-00-01')] }));
-      const [second] = await json<ComplexResult>(await api('/leads/complex', { method: 'POST', body: [withPhone('d-1', '+79010000001')] }));
+      const [first] = await expectJson<ComplexResult>(await api('/leads/complex', { method: 'POST', body: [withPhone('d-0', '+7 901 000-00-01')] }));
+      const [second] = await expectJson<ComplexResult>(await api('/leads/complex', { method: 'POST', body: [withPhone('d-1', '+79010000001')] }));
       assert.notEqual(second?.id, first?.id);
       assert.notEqual(second?.contact_id, first?.contact_id);
       assert.equal(second?.merged, false);
@@ -166,8 +157,8 @@ describe('amoCRM emulator notes, complex leads and unsorted forms (amocrm.md 2.3
     test('when duplicate control is on, then leads matching an existing contact with an open lead are glued to it, and a request is not compared with itself', async () => {
       emulator.setDuplicateControl('acme', acme.integration.clientId, true);
       try {
-        const [base] = await json<ComplexResult>(await api('/leads/complex', { method: 'POST', body: [withPhone('d-2', '+7 902 000-00-02')] }));
-        const result = await json<ComplexResult>(
+        const [base] = await expectJson<ComplexResult>(await api('/leads/complex', { method: 'POST', body: [withPhone('d-2', '+7 902 000-00-02')] }));
+        const result = await expectJson<ComplexResult>(
           await api('/leads/complex', { method: 'POST', body: [withPhone('d-3', '+7 (902) 000 00 02'), withPhone('d-4', '79020000002'), withPhone('d-5', '+7 903 000-00-03'), withPhone('d-6', '+7 903 000-00-03')] }),
         );
         assert.deepEqual(result[0], { id: base?.id, contact_id: base?.contact_id, company_id: null, request_id: ['d-3', 'd-4'], merged: true });
@@ -175,7 +166,7 @@ describe('amoCRM emulator notes, complex leads and unsorted forms (amocrm.md 2.3
         assert.notEqual(result[1]?.id, result[2]?.id, 'new duplicates in one request are not compared');
         assert.notEqual(result[1]?.contact_id, result[2]?.contact_id);
         emulator.moveLead('acme', base?.id ?? 0, 143);
-        const [afterClose] = await json<ComplexResult>(await api('/leads/complex', { method: 'POST', body: [withPhone('d-7', '+79020000002')] }));
+        const [afterClose] = await expectJson<ComplexResult>(await api('/leads/complex', { method: 'POST', body: [withPhone('d-7', '+79020000002')] }));
         assert.equal(afterClose?.merged, false, 'a closed lead is not a duplicate');
         assert.equal(afterClose?.contact_id, base?.contact_id, 'but the existing contact is reused');
       } finally {
@@ -201,7 +192,7 @@ describe('amoCRM emulator notes, complex leads and unsorted forms (amocrm.md 2.3
     };
 
     test('when a form is posted, then an unsorted lead keeps visitor_uid, form_page, referer and ip, and its contact is hidden from lists', async () => {
-      const created = await json<{ _total_items: number; _embedded: { unsorted: Array<{ uid: string; request_id: string; account_id: number; _embedded: { leads: Array<{ id: number }>; contacts: Array<{ id: number }> } }> } }>(
+      const created = await expectJson<{ _total_items: number; _embedded: { unsorted: Array<{ uid: string; request_id: string; account_id: number; _embedded: { leads: Array<{ id: number }>; contacts: Array<{ id: number }> } }> } }>(
         await api('/leads/unsorted/forms', { method: 'POST', body: [form] }),
       );
       assert.equal(created._total_items, 1);
@@ -209,44 +200,44 @@ describe('amoCRM emulator notes, complex leads and unsorted forms (amocrm.md 2.3
       assert.match(entry?.uid ?? '', /^[0-9a-f]{40}$/);
       assert.equal(entry?.request_id, 'u-1');
       assert.equal(entry?.account_id, acme.account.id);
-      const stored = await json<{ source_uid: string; category: string; metadata: Record<string, unknown> }>(await api(`/leads/unsorted/${entry?.uid}`));
+      const stored = await expectJson<{ source_uid: string; category: string; metadata: Record<string, unknown> }>(await api(`/leads/unsorted/${entry?.uid}`));
       assert.equal(stored.category, 'forms');
       assert.deepEqual(stored.metadata, form.metadata);
-      const lead = await json<{ status_id: number; pipeline_id: number }>(await api(`/leads/${entry?._embedded.leads[0]?.id}`));
+      const lead = await expectJson<{ status_id: number; pipeline_id: number }>(await api(`/leads/${entry?._embedded.leads[0]?.id}`));
       const pipeline = emulator.state.pipelines.get(lead.pipeline_id);
       assert.equal(lead.status_id, pipeline?.statuses.find((status) => status.type === 1)?.id);
       assert.equal((await api('/contacts?query=9005550000')).status, 204);
-      const listed = await json<{ _embedded: { unsorted: Array<{ uid: string }> } }>(await api('/leads/unsorted?filter[category][]=forms'));
+      const listed = await expectJson<{ _embedded: { unsorted: Array<{ uid: string }> } }>(await api('/leads/unsorted?filter[category][]=forms'));
       assert.ok(listed._embedded.unsorted.some((item) => item.uid === entry?.uid));
     });
 
     test('when the same form is posted again, then it is refused as a duplicate', async () => {
       const response = await api('/leads/unsorted/forms', { method: 'POST', body: [{ ...form, request_id: 'u-2' }] });
-      const body = await json<{ 'validation-errors': Array<{ request_id: string; errors: Array<{ code: string }> }> }>(response, 400);
+      const body = await expectJson<{ 'validation-errors': Array<{ request_id: string; errors: Array<{ code: string }> }> }>(response, 400);
       assert.equal(body['validation-errors'][0]?.request_id, 'u-2');
     });
 
     test('when an incoming lead is accepted into a stage, then it moves there, its contact shows up and the form may come again', async () => {
-      const listed = await json<{ _embedded: { unsorted: Array<{ uid: string; _embedded: { leads: Array<{ id: number }>; contacts: Array<{ id: number }> } }> } }>(await api('/leads/unsorted'));
+      const listed = await expectJson<{ _embedded: { unsorted: Array<{ uid: string; _embedded: { leads: Array<{ id: number }>; contacts: Array<{ id: number }> } }> } }>(await api('/leads/unsorted'));
       const entry = listed._embedded.unsorted.find((item) => emulator.state.unsorted.get(item.uid)?.sourceUid === form.source_uid);
       assert.ok(entry);
       const leadId = entry._embedded.leads[0]?.id ?? 0;
       const pipeline = emulator.state.pipelines.get(emulator.state.leads.get(leadId)?.pipelineId ?? 0);
       const stage = pipeline?.statuses.find((status) => status.sort === 30);
       assert.equal((await api(`/leads/unsorted/${entry.uid}/accept`, { method: 'POST', body: { status_id: pipeline?.statuses.find((status) => status.type === 1)?.id } })).status, 400);
-      const accepted = await json<{ uid: string; _embedded: { leads: Array<{ id: number }> } }>(await api(`/leads/unsorted/${entry.uid}/accept`, { method: 'POST', body: { user_id: 0, status_id: stage?.id } }));
+      const accepted = await expectJson<{ uid: string; _embedded: { leads: Array<{ id: number }> } }>(await api(`/leads/unsorted/${entry.uid}/accept`, { method: 'POST', body: { user_id: 0, status_id: stage?.id } }));
       assert.equal(accepted._embedded.leads[0]?.id, leadId);
-      assert.equal((await json<{ status_id: number }>(await api(`/leads/${leadId}`))).status_id, stage?.id);
-      const found = await json<{ _embedded: { contacts: Array<{ id: number }> } }>(await api('/contacts?query=9005550000'));
+      assert.equal((await expectJson<{ status_id: number }>(await api(`/leads/${leadId}`))).status_id, stage?.id);
+      const found = await expectJson<{ _embedded: { contacts: Array<{ id: number }> } }>(await api('/contacts?query=9005550000'));
       assert.deepEqual(found._embedded.contacts.map((contact) => contact.id), entry._embedded.contacts.map((contact) => contact.id));
       assert.equal((await api(`/leads/unsorted/${entry.uid}`)).status, 404);
-      const again = await json<{ _embedded: { unsorted: Array<{ uid: string }> } }>(await api('/leads/unsorted/forms', { method: 'POST', body: [form] }));
-      const declined = await json<{ _embedded: { leads: Array<{ id: number }> } }>(await api(`/leads/unsorted/${again._embedded.unsorted[0]?.uid}/decline`, { method: 'DELETE' }));
+      const again = await expectJson<{ _embedded: { unsorted: Array<{ uid: string }> } }>(await api('/leads/unsorted/forms', { method: 'POST', body: [form] }));
+      const declined = await expectJson<{ _embedded: { leads: Array<{ id: number }> } }>(await api(`/leads/unsorted/${again._embedded.unsorted[0]?.uid}/decline`, { method: 'DELETE' }));
       assert.equal((await api(`/leads/${declined._embedded.leads[0]?.id}`)).status, 204, 'a declined lead is gone');
     });
 
     test('when source_uid or source_name is missing, then the form is refused with NotBlank', async () => {
-      const body = await json<{ 'validation-errors': Array<{ errors: Array<{ code: string; path: string }> }> }>(
+      const body = await expectJson<{ 'validation-errors': Array<{ errors: Array<{ code: string; path: string }> }> }>(
         await api('/leads/unsorted/forms', { method: 'POST', body: [{ metadata: { form_id: 'x' } }] }),
         400,
       );

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createManualClock } from '../../integrations/amocrm/emulator/clock.js';
 import { startBitrix24Emulator, type Bitrix24Emulator, type EmulatedPortal } from '../../integrations/bitrix24/emulator/server.js';
-import { restCall } from '../support/bitrix24.js';
+import { restCall, startAcmePortal } from '../support/bitrix24.js';
 
 type BatchResult = Record<'result' | 'result_error' | 'result_total' | 'result_next' | 'result_time', unknown>;
 
@@ -13,10 +13,7 @@ describe('Bitrix24 emulator batch (bitrix24.md 3.11)', () => {
   let auth: string;
 
   before(async () => {
-    emulator = await startBitrix24Emulator({ clock });
-    acme = emulator.setupPortal({ name: 'acme' });
-    const app = emulator.createApp('acme', { installUrl: 'https://app.example.com/install' });
-    auth = emulator.issueTokens('acme', app.clientId).access_token;
+    ({ emulator, acme, auth } = await startAcmePortal({ clock }));
   });
 
   after(async () => {

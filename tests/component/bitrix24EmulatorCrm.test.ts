@@ -1,27 +1,23 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createManualClock } from '../../integrations/amocrm/emulator/clock.js';
-import { startBitrix24Emulator, type Bitrix24Emulator, type EmulatedPortal } from '../../integrations/bitrix24/emulator/server.js';
-import { restCall } from '../support/bitrix24.js';
+import type { Bitrix24Emulator, EmulatedPortal } from '../../integrations/bitrix24/emulator/server.js';
+import { restCall, startAcmePortal, type AcmePortal } from '../support/bitrix24.js';
 
 describe('Bitrix24 emulator legacy CRM methods (bitrix24.md 3.1-3.10)', () => {
   const clock = createManualClock(Date.UTC(2026, 4, 14, 8, 0, 0));
   let emulator: Bitrix24Emulator;
   let acme: EmulatedPortal;
   let auth: string;
+  let call: AcmePortal['call'];
 
   before(async () => {
-    emulator = await startBitrix24Emulator({ clock, leakyBucket: { enabled: false } });
-    acme = emulator.setupPortal({ name: 'acme', timezoneOffset: '+02:00' });
-    const app = emulator.createApp('acme', { installUrl: 'https://app.example.com/install' });
-    auth = emulator.issueTokens('acme', app.clientId).access_token;
+    ({ emulator, acme, auth, call } = await startAcmePortal({ clock, leakyBucket: { enabled: false } }, { timezoneOffset: '+02:00' }));
   });
 
   after(async () => {
     await emulator?.close();
   });
-
-  const call = (method: string, params: Record<string, unknown> = {}) => restCall(acme.restUrl, method, { ...params, auth });
 
   test('when a deal is added, then the id is an integer and get returns strings, defaults and the UTM fields', async () => {
     // §3.1: add returns an integer; reads are strings; §3.2 add defaults; §3.3 UTM fields.

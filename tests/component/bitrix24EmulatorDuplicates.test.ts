@@ -1,28 +1,22 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createManualClock } from '../../integrations/amocrm/emulator/clock.js';
-import { startBitrix24Emulator, type Bitrix24Emulator, type EmulatedPortal } from '../../integrations/bitrix24/emulator/server.js';
-import { restCall } from '../support/bitrix24.js';
+import type { Bitrix24Emulator } from '../../integrations/bitrix24/emulator/server.js';
+import { startAcmePortal, type AcmePortal } from '../support/bitrix24.js';
 
 describe('Bitrix24 emulator crm.duplicate.findbycomm (bitrix24.md 3.7)', () => {
   const clock = createManualClock(Date.UTC(2026, 4, 14, 8, 0, 0));
   let emulator: Bitrix24Emulator;
-  let acme: EmulatedPortal;
-  let auth: string;
+  let call: AcmePortal['call'];
 
   before(async () => {
-    emulator = await startBitrix24Emulator({ clock, leakyBucket: { enabled: false } });
-    acme = emulator.setupPortal({ name: 'acme' });
+    ({ emulator, call } = await startAcmePortal({ clock, leakyBucket: { enabled: false } }));
     emulator.setupPortal({ name: 'other' });
-    const app = emulator.createApp('acme', { installUrl: 'https://app.example.com/install' });
-    auth = emulator.issueTokens('acme', app.clientId).access_token;
   });
 
   after(async () => {
     await emulator?.close();
   });
-
-  const call = (method: string, params: Record<string, unknown> = {}) => restCall(acme.restUrl, method, { ...params, auth });
 
   test('when contacts and leads hold a phone, then findbycomm lists their integer ids by entity, phones compared by digits', async () => {
     const anna = emulator.createContact('acme', { NAME: 'Anna', PHONE: [{ VALUE: '+7 (900) 123-45-67', VALUE_TYPE: 'WORK' }] });

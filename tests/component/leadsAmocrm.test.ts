@@ -6,26 +6,13 @@ import { leadReference } from '../../server/leads/leadDelivery.js';
 import { acceptLead } from '../../server/leads/leadIntake.js';
 import { createTenantApiKey } from '../../server/tenants/tenantApiKeys.js';
 import { testBackends } from '../support/backends.js';
+import { leadDelivered, leadRow as leadRowOf, visitBefore } from '../support/leads.js';
 import { waitFor } from '../support/processes.js';
-import { createTestSite, newId, pageview, sendHit, type CreatedSite } from '../support/tracking.js';
+import { createTestSite, newId, type CreatedSite } from '../support/tracking.js';
 import { installFromWidget, leadFieldsByCode, leadOf, startAmocrmWorld, type AmocrmWorld } from '../support/amocrmWorld.js';
 
 const ORIGIN = 'https://shop.example';
 
-interface LeadRow {
-  id: string;
-  status: string;
-  attempts: number;
-  phone: string | null;
-  phone_e164: string | null;
-  phone_invalid: boolean;
-  email_normalized: string | null;
-  repeats: number;
-  crm_deal_id: string | null;
-  crm_contact_id: string | null;
-  crm_entity: string | null;
-  last_error: string | null;
-}
 
 for (const backendName of testBackends()) {
   describe(`leads API and amoCRM delivery on ${backendName}`, () => {
@@ -52,18 +39,11 @@ for (const backendName of testBackends()) {
     const postLead = (body: Record<string, unknown>, headers: Record<string, string> = { origin: ORIGIN }) =>
       fetch(`${world.app.url}/api/v1/leads`, { method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8', ...headers }, body: JSON.stringify(body) });
 
-    const leadRow = async (id: string) => (await db().query<LeadRow>('SELECT * FROM lead_requests WHERE id = $1', [id])).rows[0] as LeadRow;
+    const leadRow = (id: string) => leadRowOf(db(), id);
 
-    const delivered = (id: string) =>
-      waitFor(`lead ${id} delivered`, async () => {
-        const row = await leadRow(id);
-        return row.status === 'delivered' ? row : undefined;
-      }, 30_000);
+    const delivered = (id: string) => leadDelivered(db(), id);
 
-    const visit = async (visitor: string, landing: string) => {
-      const response = await sendHit(world.app.url, pageview(site.key, { visitor, visit: newId(), url: landing, landing, ts: Date.now() - 120_000 }));
-      assert.equal(response.status, 204);
-    };
+    const visit = (visitor: string, landing: string) => visitBefore(world.app.url, site.key, visitor, landing, 120_000);
 
     const leadsNamed = (reference: string) => world.emulator.state.leadsOf(accountId()).filter((lead) => lead.name.includes(reference));
 
@@ -303,7 +283,7 @@ for (const backendName of testBackends()) {
       const laptop = newId();
       const phone = newId();
       await visit(laptop, 'https://shop.example/?utm_source=facebook&utm_medium=social');
-      await sendHit(world.app.url, pageview(site.key, { visitor: phone, visit: newId(), url: 'https://shop.example/?utm_source=google&utm_medium=cpc', landing: 'https://shop.example/?utm_source=google&utm_medium=cpc', ts: Date.now() - 60_000 }));
+      await visitBefore(world.app.url, site.key, phone, 'https://shop.example/?utm_source=google&utm_medium=cpc', 60_000);
       // The laptop left the phone number earlier (a form elsewhere), the phone sends the lead now.
       await acceptLead(world.app.runtime.deps, { tenantId, siteId: site.id, origin: 'form', visitorId: laptop, phone: '+79007000005', formName: 'first-device', receivedAt: new Date(Date.now() - 90_000) });
       const response = await postLead({ site: site.key, visitor: phone, phone: '8 900 700 00 05', form: 'second-device' });

@@ -3,20 +3,13 @@ import assert from 'node:assert/strict';
 import { leadReference } from '../../server/leads/leadDelivery.js';
 import { updateTenantSettings } from '../../server/tenants/tenantSettings.js';
 import { testBackends } from '../support/backends.js';
+import { leadDelivered, leadRow as leadRowOf, visitBefore } from '../support/leads.js';
 import { waitFor } from '../support/processes.js';
-import { createTestSite, newId, pageview, sendHit, type CreatedSite } from '../support/tracking.js';
+import { createTestSite, newId, type CreatedSite } from '../support/tracking.js';
 import { dealOf, installFromPortal, leadOf, startBitrix24World, type Bitrix24World } from '../support/bitrix24World.js';
 
 const ORIGIN = 'https://shop.example';
 
-interface LeadRow {
-  status: string;
-  attempts: number;
-  last_error: string | null;
-  crm_deal_id: string | null;
-  crm_contact_id: string | null;
-  crm_entity: string | null;
-}
 
 for (const backendName of testBackends()) {
   describe(`leads delivered to Bitrix24 on ${backendName}`, () => {
@@ -47,18 +40,11 @@ for (const backendName of testBackends()) {
       return ((await response.json()) as { id: string }).id;
     };
 
-    const leadRow = async (id: string) => (await db().query<LeadRow>('SELECT * FROM lead_requests WHERE id = $1', [id])).rows[0] as LeadRow;
+    const leadRow = (id: string) => leadRowOf(db(), id);
 
-    const delivered = (id: string) =>
-      waitFor(`lead ${id} delivered`, async () => {
-        const row = await leadRow(id);
-        return row.status === 'delivered' ? row : undefined;
-      }, 30_000);
+    const delivered = (id: string) => leadDelivered(db(), id);
 
-    const visit = async (visitor: string, landing: string) => {
-      const response = await sendHit(world.lf.url, pageview(site.key, { visitor, visit: newId(), url: landing, landing, ts: Date.now() - 60_000 }));
-      assert.equal(response.status, 204);
-    };
+    const visit = (visitor: string, landing: string) => visitBefore(world.lf.url, site.key, visitor, landing, 60_000);
 
     const recordsTitled = (kind: 'lead' | 'deal' | 'contact', reference: string) =>
       world.emulator.state.recordsOf(portalId(), kind).filter((record) => String(record.values['TITLE'] ?? '').includes(reference));

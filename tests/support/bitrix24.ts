@@ -2,6 +2,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parsePhpQuery, type PhpValue } from '../../integrations/bitrix24/emulator/phpQuery.js';
+import type { NewPortal } from '../../integrations/bitrix24/emulator/portals.js';
+import { startBitrix24Emulator, type Bitrix24Emulator, type EmulatedPortal, type StartBitrix24Options } from '../../integrations/bitrix24/emulator/server.js';
 
 export interface RestAnswer {
   status: number;
@@ -17,6 +19,22 @@ export async function restCall(restUrl: string, method: string, params: Record<s
     body: form ?? JSON.stringify(params),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown>, headers: response.headers };
+}
+
+/** An emulator with portal `acme` and an app installed there, and a REST call with the app's token. */
+export interface AcmePortal {
+  emulator: Bitrix24Emulator;
+  acme: EmulatedPortal;
+  auth: string;
+  call(method: string, params?: Record<string, unknown>): Promise<RestAnswer>;
+}
+
+export async function startAcmePortal(options: StartBitrix24Options, portal: Omit<NewPortal, 'name'> = {}): Promise<AcmePortal> {
+  const emulator = await startBitrix24Emulator(options);
+  const acme = emulator.setupPortal({ ...portal, name: 'acme' });
+  const app = emulator.createApp('acme', { installUrl: 'https://app.example.com/install' });
+  const auth = emulator.issueTokens('acme', app.clientId).access_token;
+  return { emulator, acme, auth, call: (method, params = {}) => restCall(acme.restUrl, method, { ...params, auth }) };
 }
 
 export interface ReceivedPost {

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'csv-parse/sync';
 import { attributeChannelPaths } from '../../../server/attribution/channelTotals.js';
-import { CHANNELS_HEADER, formatChannelTotalsCsv, parsePathsCsv } from '../../../server/attribution/pathsCsv.js';
+import { CHANNELS_HEADER, channelTotalsMeasures, formatChannelTotalsCsv, parsePathsCsv } from '../../../server/attribution/pathsCsv.js';
 
 const HEADER = 'path;total_conversions;total_conversion_value;total_null';
 
@@ -64,16 +64,7 @@ describe('attributeChannelPaths', () => {
       c: [0, 0, 0, 0, 0, 0, 0, 0],
     };
     for (const totals of channels) {
-      const actual = [
-        totals.firstConversions,
-        totals.firstValue,
-        totals.lastConversions,
-        totals.lastValue,
-        totals.linearConversions,
-        totals.linearValue,
-        totals.markovConversions,
-        totals.markovValue,
-      ];
+      const actual = channelTotalsMeasures(totals);
       expected[totals.channel as keyof typeof expected].forEach((value, index) =>
         assert.ok(Math.abs(actual[index]! - value) < 1e-12, `${totals.channel} column ${CHANNELS_HEADER[index + 1]}: ${actual[index]} vs ${value}`),
       );
