@@ -35,9 +35,18 @@ function mount(container: HTMLElement, options: uPlot.Options, data: uPlot.Align
   return chart;
 }
 
+/** About how wide a label is drawn in uPlot's default 12px axis font, in pixels. */
+const LABEL_PX_PER_CHAR = 7;
+
 /** Vertical bars, one per label (top channels by revenue). */
 export function barChart(container: HTMLElement, labels: string[], values: number[], name: string, format: (value: number) => string): void {
   const xs = labels.map((_, index) => index);
+  // Labels wider than their bar's slot would run into each other ("Paid SearchOrganic Search"):
+  // then they are slanted, with room below for the longest one.
+  const slot = (widthOf(container) - 90) / Math.max(labels.length, 1);
+  const longest = Math.max(0, ...labels.map((label) => label.length)) * LABEL_PX_PER_CHAR;
+  const slanted = longest > slot - 8;
+  const labelAxis: uPlot.Axis = slanted ? { rotate: -35, size: Math.ceil(longest * Math.sin(Math.PI / 180 * 35)) + 24 } : {};
   mount(
     container,
     {
@@ -47,7 +56,7 @@ export function barChart(container: HTMLElement, labels: string[], values: numbe
       cursor: { drag: { x: false, y: false }, points: { show: false } },
       scales: { x: { time: false, range: [-0.6, labels.length - 0.4] }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
       axes: [
-        { splits: () => xs, values: (_u, splits) => splits.map((split) => labels[split] ?? ''), gap: 6, grid: { show: false } },
+        { splits: () => xs, values: (_u, splits) => splits.map((split) => labels[split] ?? ''), gap: 6, grid: { show: false }, ...labelAxis },
         { values: (_u, splits) => splits.map((split) => format(split)), size: 90 },
       ],
       series: [
