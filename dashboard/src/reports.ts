@@ -21,7 +21,8 @@ import { ApiError } from './api.js';
 import { barChart, chartEmpty, lineChart } from './charts.js';
 import { h, replaceChildren } from './dom.js';
 import { compactMoney, count, duration, money, percent } from './format.js';
-import { t } from './i18n.js';
+import { locale, t } from './i18n.js';
+import { channelLabel } from '../../widget/shared/channelNames.js';
 
 export interface Filters {
   from: string;
@@ -186,7 +187,8 @@ const NEXT_GROUP: Record<ChannelGroupBy, ChannelGroupBy | undefined> = { channel
 
 function keyLabel(row: ChannelRow, group: ChannelGroupBy): string {
   const value = row.key[group];
-  return value === undefined || value === null || value === '' ? '(none)' : value;
+  if (value === undefined || value === null || value === '') return '(none)';
+  return group === 'channel' ? channelLabel(value, locale()) : value;
 }
 
 /** Reports 1 and 2: the channels table with its drill-down, and the top rows by revenue as a chart. */
@@ -244,7 +246,7 @@ class ChannelsSection extends ReportSection<ChannelsAnswer> {
 
   private breadcrumbs(): HTMLElement {
     const steps: Array<{ label: string; drill: ChannelsSection['drill'] }> = [{ label: t().allChannels, drill: {} }];
-    if (this.drill.channel !== undefined) steps.push({ label: this.drill.channel, drill: { channel: this.drill.channel } });
+    if (this.drill.channel !== undefined) steps.push({ label: channelLabel(this.drill.channel, locale()), drill: { channel: this.drill.channel } });
     if (this.drill.source !== undefined) steps.push({ label: this.drill.source, drill: { channel: this.drill.channel, source: this.drill.source } });
     if (this.drill.campaign !== undefined) steps.push({ label: this.drill.campaign, drill: { ...this.drill } });
     return h(
@@ -505,7 +507,7 @@ class PathsSection extends ReportSection<PathsAnswer> {
     this.body.appendChild(
       table(
         [c.path, c.deals, c.won, c.revenue],
-        report.rows.map((row) => [h('span', { class: 'lf-path' }, row.path.flatMap((step, index) => [index > 0 ? ' → ' : '', h('b', {}, step)])), count(row.deals), count(row.won), money(row.revenue, report.currency)]),
+        report.rows.map((row) => [h('span', { class: 'lf-path' }, row.path.flatMap((step, index) => [index > 0 ? ' → ' : '', h('b', {}, channelLabel(step, locale()))])), count(row.deals), count(row.won), money(row.revenue, report.currency)]),
       ),
     );
   }

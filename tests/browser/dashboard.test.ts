@@ -254,6 +254,16 @@ for (const backendName of testBackends()) {
       assert.ok(lines.some((line) => line.startsWith('Paid Search,2,2,1,1,1,50000,30000')), csv);
       for (const url of requested) assert.ok(!url.includes(ADMIN_TOKEN), `the token leaked into a URL: ${url}`);
 
+      // In Russian the channel groups read as the deal card names them; the CSV keeps the classifier's names.
+      await page.selectOption('#lf-locale', 'ru');
+      const russian = await waitForChannels(page, (rows) => rows.has('Платный поиск'), 'the channels in Russian');
+      // Still under first click: Organic Search (100,000) before Paid Search (50,000).
+      assert.deepEqual([...russian.keys()].slice(0, 3), ['Поиск', 'Платный поиск', 'Прямые заходы']);
+      await page.waitForSelector('#lf-paths .lf-body[data-state=ready]');
+      assert.match((await page.textContent('#lf-paths table')) ?? '', /Поиск → Платный поиск/);
+      await page.selectOption('#lf-locale', 'en');
+      await waitForChannels(page, (rows) => rows.has('Paid Search'), 'the channels in English again');
+
       const screenshotDir = process.env.LF_UPDATE_SCREENSHOTS ? path.join(repoRoot, 'docs/images') : fs.mkdtempSync(path.join(os.tmpdir(), 'longfunnel-dashboard-'));
       fs.mkdirSync(screenshotDir, { recursive: true });
       const screenshot = path.join(screenshotDir, 'dashboard.png');

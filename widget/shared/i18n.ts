@@ -1,5 +1,6 @@
 /** The panel's texts, Russian and English. */
 import type { MatchMethod, PanelLocale, ViewAttributionModel } from './dealView.js';
+import { RUSSIAN_CHANNEL_NAMES } from './channelNames.js';
 
 export interface Texts {
   title: string;
@@ -143,31 +144,7 @@ const ru: Texts = {
     position_based: 'по позиции',
     markov: 'на основе данных (Марков)',
   },
-  channels: {
-    Direct: 'Прямые заходы',
-    'Cross-network': 'Кросс-сетевые',
-    'Paid Shopping': 'Платные товарные',
-    'Paid Search': 'Платный поиск',
-    'Paid Social': 'Платные соцсети',
-    'Paid Video': 'Платное видео',
-    Display: 'Медийная реклама',
-    'Paid Other': 'Прочая платная',
-    'AI Assistants': 'ИИ-ассистенты',
-    Messengers: 'Мессенджеры',
-    Classifieds: 'Доски объявлений',
-    Maps: 'Карты',
-    'Organic Shopping': 'Товарные (бесплатные)',
-    'Organic Social': 'Соцсети',
-    'Organic Video': 'Видео',
-    'Organic Search': 'Поиск',
-    Referral: 'Переходы с сайтов',
-    Email: 'Рассылки',
-    Affiliates: 'Партнёры',
-    Audio: 'Аудио',
-    SMS: 'SMS',
-    'Mobile Push Notifications': 'Push-уведомления',
-    Unassigned: 'Не определён',
-  },
+  channels: RUSSIAN_CHANNEL_NAMES,
   outcomes: { open: 'в работе', won: 'успешно', lost: 'закрыто и не реализовано' },
   reauth: 'Подключение к CRM требует повторной авторизации: администратору нужно открыть интеграцию LongFunnel и подключить её заново. До этого новые сделки не обогащаются.',
   disabled: 'LongFunnel отключён в этом аккаунте CRM: данные ниже больше не обновляются.',
