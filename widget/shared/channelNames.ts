@@ -27,6 +27,8 @@ export const RUSSIAN_CHANNEL_NAMES: Readonly<Record<string, string>> = {
   SMS: 'SMS',
   'Mobile Push Notifications': 'Push-уведомления',
   Unassigned: 'Не определён',
+  // The reports' row for deals with no visit on their path (server/reports/dealCredits.ts NO_SOURCE).
+  '(none)': 'Без источника',
 };
 
 /** A channel group's name in `locale`; an unknown name is shown as it is. */
