@@ -10,6 +10,7 @@
 import http from 'node:http';
 import pg from 'pg';
 import { GroupCommitter } from '../server/storage/groupCommit.js';
+import { COLLECT_COMMIT_MAX_BATCH, COLLECT_COMMITS_IN_FLIGHT } from '../server/tracking/collector/collectRoutes.js';
 
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) {
@@ -22,7 +23,7 @@ const committer = new GroupCommitter<string>(
   async (bodies) => {
     await pool.query({ name: 'floor_insert', text: 'INSERT INTO bench_floor_hits (body) SELECT unnest($1::text[])', values: [bodies] });
   },
-  { maxBatch: 1_000, maxInFlight: 4 },
+  { maxBatch: COLLECT_COMMIT_MAX_BATCH, maxInFlight: COLLECT_COMMITS_IN_FLIGHT },
 );
 
 const server = http.createServer((req, res) => {
