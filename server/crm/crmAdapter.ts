@@ -126,29 +126,35 @@ export interface DealNote {
   path?: readonly TouchVisit[];
 }
 
+/** What a person left with a lead (a form, a call, an e-mail), and where they were. */
+export interface LeadContent {
+  visitorId?: string;
+  name?: string;
+  phone?: string;
+  email?: string;
+  comment?: string;
+  formName?: string;
+  pageUrl?: string;
+  /** The page's referrer, and the sender's address, when known (amoCRM keeps them with an incoming lead). */
+  referrer?: string;
+  ip?: string;
+}
+
 /**
  * A lead to create in the CRM (server/leads): the person, what they sent, and the source fields
  * already computed from their visits. CRM-neutral: each adapter maps it to its own calls.
  */
-export interface NewCrmLead {
+export interface NewCrmLead extends LeadContent {
   /** Our id of the submission (lead_requests.id). */
   requestId: string;
   /** A short reference the CRM record carries (in its title; Bitrix24 also `ORIGIN_ID`), found again by `mayExist`. */
   reference: string;
   /** The record's title, the reference included. */
   title: string;
-  name?: string;
   /** E.164 when it could be read; otherwise as typed (flagged in our copy). */
   phone?: string;
   /** The tenant's phone region: how the CRM's own numbers written without a country code are read when comparing. */
   phoneRegion: CountryCode;
-  email?: string;
-  comment?: string;
-  formName?: string;
-  pageUrl?: string;
-  referrer?: string;
-  ip?: string;
-  visitorId?: string;
   sentAt: Date;
   /** Source fields to fill on the new record (sourceFields.ts `dealSourceValues`). */
   fields: Partial<Record<SourceFieldKey, string>>;

@@ -17,25 +17,16 @@ import { AppError } from '../errors.js';
 import type { FeatureDeps } from '../runtime.js';
 import { normalizeEmail, normalizePhone, recordIdentity } from '../crm/identities.js';
 import type { Queryable } from '../storage/database.js';
+import type { LeadContent } from '../crm/crmAdapter.js';
 import type { NoMatchReason } from '../crm/enrichment/matchReasons.js';
 import { tenantSettings } from '../tenants/tenantSettings.js';
 
 export type LeadOrigin = 'form' | 'call' | 'email' | 'api';
 
-export interface LeadSubmission {
+export interface LeadSubmission extends LeadContent {
   tenantId: string;
   siteId?: string;
   origin: LeadOrigin;
-  visitorId?: string;
-  name?: string;
-  phone?: string;
-  email?: string;
-  comment?: string;
-  formName?: string;
-  pageUrl?: string;
-  /** The page's referrer, and the sender's address, when known (amoCRM keeps them with an incoming lead). */
-  referrer?: string;
-  ip?: string;
   /** e.g. a call id, or the caller's idempotency key: the same one twice is one lead. */
   externalId?: string;
   /**

@@ -13,7 +13,6 @@ import { installFromWidget, leadFieldsByCode, leadOf, startAmocrmWorld, type Amo
 
 const ORIGIN = 'https://shop.example';
 
-
 for (const backendName of testBackends()) {
   describe(`leads API and amoCRM delivery on ${backendName}`, () => {
     let world: AmocrmWorld;

@@ -10,7 +10,6 @@ import { dealOf, installFromPortal, leadOf, startBitrix24World, type Bitrix24Wor
 
 const ORIGIN = 'https://shop.example';
 
-
 for (const backendName of testBackends()) {
   describe(`leads delivered to Bitrix24 on ${backendName}`, () => {
     let world: Bitrix24World;
